@@ -1,0 +1,7 @@
+"""``python -m netfence`` runs the CLI."""
+
+import sys
+
+from netfence.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``netfence`` CLI, one module each (see :mod:`netfence.cli`)."""

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Create .venv with netfence's pinned toolchain. A second run with unchanged pins is a fast no-op.
+#
+# Interpreter: the newest Python >= 3.12 found (PATH or pyenv), because the current Ansible
+# (ansible-core 2.21) needs it; otherwise the default python3 with the older pins it supports.
+# Collections: the `ansible` package bundles kubernetes.core, so no Galaxy access is needed;
+# where Galaxy is reachable, requirements.yml may still be installed on top by the user.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+VENV=${NETFENCE_VENV:-.venv}
+
+pick_python() {
+  local cand ver root
+  local -a cands=()
+  for ver in 3.14 3.13 3.12; do
+    command -v "python$ver" >/dev/null 2>&1 && cands+=("$(command -v "python$ver")")
+    if command -v pyenv >/dev/null 2>&1; then
+      root=$(pyenv root)
+      for cand in "$root"/versions/"$ver".*/bin/python"$ver"; do
+        [ -x "$cand" ] && cands+=("$cand")
+      done
+    fi
+  done
+  for cand in "${cands[@]}"; do
+    # pyenv shims exist for versions that are not selected; ask the interpreter itself.
+    if "$cand" -c 'import sys, venv; assert sys.version_info >= (3, 12)' >/dev/null 2>&1; then
+      echo "$cand"; return 0
+    fi
+  done
+  command -v python3
+}
+
+PY=$(pick_python)
+PYVER=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+if "$PY" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)'; then
+  PINS=requirements/py312.txt
+else
+  PINS=requirements/py311.txt
+  echo "setup: no Python >= 3.12 found; falling back to $PY ($PYVER) with $PINS (ansible-core 2.19)." >&2
+fi
+
+STAMP="$VENV/.netfence-setup"
+want="$PYVER $(cat "$PINS" pyproject.toml | sha256sum | cut -d' ' -f1)"
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/ansible-playbook" ]; then
+  echo "setup: $VENV is up to date (Python $PYVER, $PINS)."
+  exit 0
+fi
+
+echo "setup: creating $VENV with $PY (Python $PYVER) and $PINS ..."
+if [ -x "$VENV/bin/python" ] && ! "$VENV/bin/python" -c "import sys; sys.exit(0 if '%d.%d' % sys.version_info[:2] == '$PYVER' else 1)"; then
+  rm -rf "$VENV"
+fi
+"$PY" -m venv "$VENV"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$PINS"
+"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e .
+"$VENV/bin/ansible-galaxy" collection list kubernetes.core 2>/dev/null | grep -q kubernetes.core \
+  || { echo "setup: kubernetes.core is missing from the ansible package" >&2; exit 1; }
+echo "$want" > "$STAMP"
+echo "setup: done. Python $PYVER ($PY), $("$VENV/bin/ansible" --version | head -1)."
