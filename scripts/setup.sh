@@ -52,8 +52,12 @@ if [ -x "$VENV/bin/python" ] && ! "$VENV/bin/python" -c "import sys; sys.exit(0 
   rm -rf "$VENV"
 fi
 "$PY" -m venv "$VENV"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$PINS"
-"$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps -e .
+pip_quiet() {
+  # This machine's pip configuration names local mirrors that may be absent: hide only those warnings.
+  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$@" 2> >(grep -v "^WARNING: Location 'file:" >&2)
+}
+pip_quiet -r "$PINS"
+pip_quiet --no-deps -e .
 "$VENV/bin/ansible-galaxy" collection list kubernetes.core 2>/dev/null | grep -q kubernetes.core \
   || { echo "setup: kubernetes.core is missing from the ansible package" >&2; exit 1; }
 echo "$want" > "$STAMP"
