@@ -1,0 +1,204 @@
+"""Benchmark ``netfence reachability --format counts`` on generated worlds (and nca, if present).
+
+For each size (default 200, 1,000 and 5,000 pods, six baseline policies per application
+namespace, see bench/worldgen.py) the world is written as a model file and
+``python -m netfence reachability --model MODEL --format counts`` runs in a fresh subprocess,
+so the figures include interpreter start, imports and model parsing, and the peak RSS
+(``os.wait4`` rusage of that child alone) is honest. Each run is repeated; the median wall time
+is reported (this machine is shared, single runs are noisy). The model is written as JSON (which
+is YAML, and what a generator would emit); the YAML spelling of the same model is timed too.
+
+If network-config-analyzer is installed in ``.venv-nca/`` (``--with-nca`` creates it:
+``python3.13 -m venv .venv-nca && .venv-nca/bin/pip install network-config-analyzer==2.1.0``;
+it conflicts with netfence's PyYAML pin, hence its own venv), the same world is written as a
+folder of Namespace/Pod/NetworkPolicy resources and ``nca --connectivity --resource_list DIR
+-o txt_no_fw_rules`` is timed once, and the speed ratio printed. ``--compare-nca`` also checks
+nca's pod-to-pod answers against netfence's on every declared port and lists disagreements.
+
+Targets: 5,000 pods in under 2 s and under 1 GiB; at least 30x faster than nca at 1,000 and 5,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+sys.path.insert(0, str(HERE))
+
+import worldgen  # noqa: E402  (sibling module)
+
+NCA_VENV = REPO / ".venv-nca"
+NCA_PIN = "network-config-analyzer==2.1.0"
+TARGET_SECONDS = 2.0
+TARGET_BYTES = 1 << 30
+TARGET_RATIO = 30.0
+
+
+def timed_child(cmd: list[str], env: dict[str, str] | None = None, stdout: Any = subprocess.DEVNULL) -> tuple[float, int, int]:
+    """Run ``cmd``; return (wall seconds, peak RSS bytes of that child, exit status)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss * 1024, proc.returncode
+
+
+def netfence_run(model: Path, repeat: int) -> tuple[float, int]:
+    cmd = [sys.executable, "-m", "netfence", "reachability", "--model", str(model), "--format", "counts"]
+    walls, peak = [], 0
+    for _ in range(repeat):
+        wall, rss, code = timed_child(cmd)
+        if code != 0:
+            raise SystemExit(f"netfence failed on {model} (exit {code})")
+        walls.append(wall)
+        peak = max(peak, rss)
+    return statistics.median(walls), peak
+
+
+def ensure_nca(create: bool) -> Path | None:
+    nca = NCA_VENV / "bin" / "nca"
+    if nca.exists():
+        return nca
+    if not create:
+        return None
+    python = shutil.which("python3.13") or sys.executable
+    print(f"creating {NCA_VENV} with {NCA_PIN} ...", flush=True)
+    subprocess.run([python, "-m", "venv", str(NCA_VENV)], check=True)
+    subprocess.run([str(NCA_VENV / "bin" / "pip"), "install", "-q", NCA_PIN], check=True)
+    return nca if nca.exists() else None
+
+
+_CONN = re.compile(r"\{protocols:([A-Z]+(?:, [A-Z]+)*)(?:,dst_ports:([0-9,\- ]+))?\}")
+
+
+def parse_nca(text: str) -> dict[tuple[str, str], Any]:
+    """nca txt output -> {(src, dst): "all" | set of (proto, port-range)} for pod pairs."""
+    out: dict[tuple[str, str], Any] = {}
+    for line in text.splitlines():
+        if " => " not in line or " : " not in line:
+            continue
+        pair, _, conns = line.partition(" : ")
+        src, _, dst = pair.partition(" => ")
+        if not (src.endswith("[Pod]") and dst.endswith("[Pod]")):
+            continue
+        key = (src[: -len("[Pod]")], dst[: -len("[Pod]")])
+        if conns.strip() == "All connections":
+            out[key] = "all"
+            continue
+        allowed = set()
+        for protos, ports in _CONN.findall(conns):
+            for proto in protos.split(", "):
+                if not ports:
+                    allowed.add((proto, 1, 65535))
+                for part in ports.split(","):
+                    part = part.strip()
+                    if part:
+                        lo, _, hi = part.partition("-")
+                        allowed.add((proto, int(lo), int(hi or lo)))
+        out[key] = allowed
+    return out
+
+
+def nca_allows(entry: Any, proto: str, port: int) -> bool:
+    if entry is None:
+        return False
+    if entry == "all":
+        return True
+    return any(p == proto and lo <= port <= hi for p, lo, hi in entry)
+
+
+def compare_with_nca(state: dict[str, Any], nca_text: str, limit: int = 10) -> list[str]:
+    """Pod pairs (self pairs excluded: nca does not list them) where nca and netfence disagree."""
+    sys.path.insert(0, str(REPO))
+    from netfence.engine import Engine
+    from netfence.model import World
+
+    engine = Engine(World.from_state(state))
+    nca = parse_nca(nca_text)
+    diffs = []
+    for row in engine.reachability():
+        if row["from"] == row["to"]:
+            continue
+        theirs = nca_allows(nca.get((row["from"], row["to"])), row["protocol"], row["port"])  # type: ignore[arg-type]
+        if theirs != row["allowed"]:
+            diffs.append(f"{row['from']} -> {row['to']} {row['protocol']}/{row['port']}: netfence {row['allowed']}, nca {theirs}")
+    return diffs[:limit] + ([f"... {len(diffs) - limit} more"] if len(diffs) > limit else []) if diffs else []
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[200, 1000, 5000])
+    parser.add_argument("--repeat", type=int, default=3, help="netfence runs per size (median reported)")
+    parser.add_argument("--with-nca", action="store_true", help=f"create .venv-nca ({NCA_PIN}) if missing and time nca")
+    parser.add_argument("--no-nca", action="store_true", help="skip nca even if installed")
+    parser.add_argument("--compare-nca", action="store_true", help="also compare nca's answers with netfence's")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args()
+
+    nca = None if args.no_nca else ensure_nca(args.with_nca)
+    if nca is None and not args.no_nca:
+        print(f"network-config-analyzer not found in {NCA_VENV} (run with --with-nca to install {NCA_PIN}); timing netfence only")
+    print(f"{'pods':>6} {'classes':>7} {'policies':>8} {'probes':>6} {'json s':>8} {'yaml s':>8} {'peak MiB':>9} {'nca s':>8} {'ratio':>7}")
+    missed = []
+    with tempfile.TemporaryDirectory(prefix="netfence-bench-") as tmp:
+        for size in args.sizes:
+            state = worldgen.generate(size)
+            model = Path(tmp) / f"world-{size}.json"
+            model.write_text(json.dumps(state), encoding="utf-8")
+            yaml_model = Path(tmp) / f"world-{size}.yaml"
+            worldgen.write_model(state, yaml_model)
+            wall, rss = netfence_run(model, args.repeat)
+            yaml_wall, yaml_rss = netfence_run(yaml_model, 1)
+            sys.path.insert(0, str(REPO))
+            from netfence.engine import Engine
+            from netfence.model import World
+
+            engine = Engine(World.from_state(state))
+            classes, probes = len(engine.matrix.mask), len(engine.probes())
+            nca_wall = None
+            nca_text = ""
+            if nca is not None:
+                resources = Path(tmp) / f"resources-{size}"
+                worldgen.write_resources(state, resources)
+                out_file = Path(tmp) / f"nca-{size}.txt"
+                with out_file.open("w") as handle:
+                    nca_wall, _, code = timed_child([str(nca), "--connectivity", "--resource_list", str(resources), "-o", "txt_no_fw_rules"], stdout=handle)
+                nca_text = out_file.read_text()
+                if code != 0:
+                    print(f"  nca exited {code} at {size} pods")
+            ratio = nca_wall / wall if nca_wall else None
+            print(f"{size:>6} {classes:>7} {len(state['policies']):>8} {probes:>6} {wall:>8.2f} {yaml_wall:>8.2f} {max(rss, yaml_rss) / 2**20:>9.0f} "
+                  f"{(f'{nca_wall:.1f}' if nca_wall else '-'):>8} {(f'{ratio:.0f}x' if ratio else '-'):>7}", flush=True)
+            if size >= 5000 and (wall >= TARGET_SECONDS or rss >= TARGET_BYTES):
+                missed.append(f"{size} pods: {wall:.2f} s, {rss / 2**20:.0f} MiB (target < {TARGET_SECONDS} s, < 1 GiB)")
+            if ratio is not None and size >= 1000 and ratio < TARGET_RATIO:
+                missed.append(f"{size} pods: {ratio:.0f}x faster than nca (target >= {TARGET_RATIO:.0f}x)")
+            if args.compare_nca and nca_text:
+                diffs = compare_with_nca(state, nca_text)
+                print(f"  nca vs netfence at {size} pods: {'no disagreement' if not diffs else f'{len(diffs)} disagreements:'}")
+                for line in diffs:
+                    print(f"    {line}")
+    print("json s/yaml s: median wall time of `netfence reachability --format counts` over every declared port,"
+          " model as JSON / as YAML; peak MiB: max RSS of those child processes.")
+    if missed:
+        print("targets missed: " + "; ".join(missed))
+        return 1 if args.strict else 0
+    print("targets met" + ("" if nca is not None else " (netfence only; nca not timed)"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

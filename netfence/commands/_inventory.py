@@ -1,0 +1,63 @@
+"""Shared by the inventory commands: read an inventory folder's group_vars without Ansible.
+
+The CLI reads ``group_vars/all/*.yml`` as plain YAML; Jinja expressions stay unrendered strings,
+which is fine because validation and rendering only use plain values (``netfence_namespaces``,
+``netfence_kubernetes_version``, ``netfence_cluster_name``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from netfence.errors import NetfenceError
+from netfence.inventory import load_variables
+from netfence.validate import Plan, build_plan
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--inventory", "-i", default="inventories/lab",
+                        help="inventory folder with group_vars/all/*.yml (default: %(default)s)")
+    parser.add_argument("--kubernetes-version", help="override netfence_kubernetes_version (selects the schema)")
+
+
+def read_group_vars(inventory: str | Path) -> dict[str, Any]:
+    """Merge ``group_vars/all.yml`` and ``group_vars/all/*.yml`` (sorted, later files win)."""
+    root = Path(inventory)
+    if not root.is_dir():
+        raise NetfenceError(f"inventory folder {root} does not exist")
+    files = sorted(root.glob("group_vars/all.y*ml")) + sorted(root.glob("group_vars/all/*.y*ml"))
+    if not files:
+        raise NetfenceError(f"{root} has no group_vars/all/*.yml files")
+    merged: dict[str, Any] = {}
+    for path in files:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise NetfenceError(f"{path} is not valid YAML: {exc}") from None
+        if data is None:
+            continue
+        if not isinstance(data, dict):
+            raise NetfenceError(f"{path} must hold a mapping of variables")
+        merged.update(data)
+    return merged
+
+
+def plan_from_args(args: argparse.Namespace) -> tuple[Plan, dict[str, Any]]:
+    """Validate and render the inventory named on the command line; refuse one with errors."""
+    variables = read_group_vars(args.inventory)
+    version = args.kubernetes_version or variables.get("netfence_kubernetes_version")
+    if not version:
+        raise NetfenceError("netfence_kubernetes_version is not set in the inventory (group_vars/all/cluster.yml); "
+                            "pass --kubernetes-version")
+    plan = build_plan(load_variables(variables), version)
+    plan.raise_for_errors()
+    return plan, variables
+
+
+def print_warnings(plan: Plan) -> None:
+    for problem in plan.warnings:
+        print(problem)

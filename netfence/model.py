@@ -1,0 +1,542 @@
+"""The world the engine reasons about: namespaces, pods and NetworkPolicies as typed objects.
+
+``World.from_state`` takes the ``state`` mapping of the shared truth-table cases
+(``namespaces``, ``pods``, ``policies``; other keys ignored) and validates it the way the API
+server would, so a typo surfaces here with the object and field named instead of as a silently
+different verdict later. Validation follows the ``networking.k8s.io/v1`` API reference and the
+API server's NetworkPolicy validation: one peer kind per ``ipBlock`` peer, ``except`` entries
+strictly inside ``cidr``, ``endPort`` only with a numeric ``port`` and not below it, protocols
+TCP/UDP/SCTP (defaulting to TCP), ``policyTypes`` defaulting from the rules present.
+Non-canonical CIDRs such as ``10.244.1.5/4`` are accepted as the API accepts them and mean
+their network (``0.0.0.0/4``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import socket
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Union
+
+from netfence.errors import NetfenceError
+from netfence.selectors import LabelSelector, parse_labels, parse_selector
+
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+NS_NAME_LABEL = "kubernetes.io/metadata.name"
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+# IANA_SVC_NAME as the API validates named ports: 1-15 chars, lowercase alphanumerics and '-',
+# at least one letter, no leading/trailing or doubled '-'.
+_SVC_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+
+_HAS_LETTER = re.compile(r"[a-z]")
+
+
+def _is_svc_name(value: str) -> bool:
+    return bool(_SVC_NAME.match(value)) and "--" not in value and bool(_HAS_LETTER.search(value))
+
+
+def _mapping(raw: Any, where: str) -> Mapping[str, Any]:
+    if type(raw) is not dict and not isinstance(raw, Mapping):
+        raise NetfenceError(f"{where}: must be a mapping, got {type(raw).__name__}")
+    return raw
+
+
+def _list(raw: Any, where: str) -> list[Any]:
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise NetfenceError(f"{where}: must be a list, got {type(raw).__name__}")
+    return raw
+
+
+def _name(raw: Any, where: str) -> str:
+    if not isinstance(raw, str) or not raw:
+        raise NetfenceError(f"{where}: required, a non-empty string")
+    return raw
+
+
+def parse_protocol(raw: Any, where: str) -> str:
+    """Protocol of a port; absent means TCP (the API server's default)."""
+    if raw is None:
+        return "TCP"
+    if raw not in PROTOCOLS:
+        raise NetfenceError(f"{where}: unknown protocol {raw!r} (expected one of {', '.join(PROTOCOLS)})")
+    return raw
+
+
+def _port_number(raw: Any, where: str) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or not 1 <= raw <= 65535:
+        raise NetfenceError(f"{where}: must be a port number between 1 and 65535, got {raw!r}")
+    return raw
+
+
+def parse_ip(raw: Any, where: str) -> IPAddress:
+    try:
+        if isinstance(raw, str) and ":" not in raw:
+            # inet_pton is strict (dotted quad only) and much faster than ipaddress's parser.
+            return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, raw))
+        return ipaddress.ip_address(str(raw))
+    except OSError:
+        raise NetfenceError(f"{where}: {raw!r} is not an IP address") from None
+    except ValueError:
+        raise NetfenceError(f"{where}: {raw!r} is not an IP address") from None
+
+
+def parse_cidr(raw: Any, where: str) -> IPNetwork:
+    """Parse a CIDR as the API does: host bits may be set (``10.244.1.5/4`` is ``0.0.0.0/4``)."""
+    if not isinstance(raw, str) or "/" not in raw:
+        raise NetfenceError(f"{where}: {raw!r} is not a CIDR (expected address/prefix, e.g. 10.0.0.0/8)")
+    try:
+        return ipaddress.ip_network(raw, strict=False)
+    except ValueError:
+        raise NetfenceError(f"{where}: {raw!r} is not a valid CIDR") from None
+
+
+@dataclass(frozen=True)
+class ContainerPort:
+    port: int
+    protocol: str = "TCP"
+    name: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.protocol}/{self.port}" + (f" ({self.name})" if self.name else "")
+
+
+@dataclass(frozen=True)
+class Namespace:
+    name: str
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True)
+class Pod:
+    namespace: str
+    name: str
+    labels: Mapping[str, str]
+    ports: tuple[ContainerPort, ...] = ()
+    ip: IPAddress | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def __str__(self) -> str:
+        return self.key
+
+    def resolve(self, port_name: str, protocol: str) -> set[int]:
+        """Container port numbers a named port means on this pod for a protocol."""
+        return {cp.port for cp in self.ports if cp.name == port_name and cp.protocol == protocol}
+
+
+@dataclass(frozen=True)
+class External:
+    """An endpoint outside the pod network: an internet address, the API server endpoint, ...
+
+    Only ``ipBlock`` peers (and rules without peers) can match it; it is never selected by a
+    policy, so its own side of a connection is never isolated.
+    """
+
+    ip: IPAddress
+    label: str | None = None
+
+    def __init__(self, ip: str | IPAddress, label: str | None = None) -> None:
+        object.__setattr__(self, "ip", parse_ip(ip, "external endpoint"))
+        object.__setattr__(self, "label", label)
+
+    @property
+    def key(self) -> str:
+        return self.label or str(self.ip)
+
+    def __str__(self) -> str:
+        return f"{self.label} ({self.ip})" if self.label else f"external {self.ip}"
+
+
+Endpoint = Union[Pod, External]
+
+
+@dataclass(frozen=True)
+class IPBlock:
+    cidr: IPNetwork
+    excepts: tuple[IPNetwork, ...] = ()
+    raw: str = ""
+
+    def contains(self, ip: IPAddress | None) -> bool:
+        if ip is None or ip.version != self.cidr.version or ip not in self.cidr:
+            return False
+        return not any(ip in ex for ex in self.excepts)
+
+    def describe(self) -> str:
+        text = f"ipBlock {self.raw or self.cidr}"
+        if self.raw and self.raw != str(self.cidr):
+            text += f" (= {self.cidr})"
+        if self.excepts:
+            text += " except " + ", ".join(map(str, self.excepts))
+        return text
+
+
+@dataclass(frozen=True)
+class Peer:
+    """One ``from``/``to`` entry: selectors (AND when both are set) or an ipBlock."""
+
+    pod_selector: LabelSelector | None = None
+    namespace_selector: LabelSelector | None = None
+    ip_block: IPBlock | None = None
+
+    def describe(self, policy_ns: str) -> str:
+        if self.ip_block is not None:
+            return self.ip_block.describe()
+        ns = f"namespace {policy_ns}" if self.namespace_selector is None else f"namespaces {self.namespace_selector.describe()}"
+        pods = "all pods" if self.pod_selector is None else f"pods {self.pod_selector.describe()}"
+        return f"{pods} in {ns}"
+
+
+@dataclass(frozen=True)
+class PolicyPort:
+    protocol: str = "TCP"
+    port: int | str | None = None
+    end_port: int | None = None
+
+    def describe(self) -> str:
+        if self.port is None:
+            return f"{self.protocol}/any"
+        if self.end_port is not None:
+            return f"{self.protocol}/{self.port}-{self.end_port}"
+        return f"{self.protocol}/{self.port}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """An ingress or egress rule. ``peers``/``ports`` empty means "all" (absent or ``[]``)."""
+
+    peers: tuple[Peer, ...] = ()
+    ports: tuple[PolicyPort, ...] = ()
+
+
+@dataclass(frozen=True)
+class Policy:
+    namespace: str
+    name: str
+    pod_selector: LabelSelector
+    ingress: tuple[Rule, ...] = ()
+    egress: tuple[Rule, ...] = ()
+    affects_ingress: bool = True
+    affects_egress: bool = False
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def key(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+
+def _parse_peer(raw: Any, where: str) -> Peer:
+    peer = _mapping(raw, where)
+    unknown = set(peer) - {"podSelector", "namespaceSelector", "ipBlock"}
+    if unknown:
+        raise NetfenceError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    has_sel = "podSelector" in peer or "namespaceSelector" in peer
+    if "ipBlock" in peer:
+        if has_sel:
+            raise NetfenceError(f"{where}: ipBlock cannot be combined with podSelector or namespaceSelector in one peer")
+        blk = _mapping(peer["ipBlock"], f"{where}.ipBlock")
+        cidr = parse_cidr(blk.get("cidr"), f"{where}.ipBlock.cidr")
+        excepts = []
+        for i, ex_raw in enumerate(_list(blk.get("except"), f"{where}.ipBlock.except")):
+            here = f"{where}.ipBlock.except[{i}]"
+            ex = parse_cidr(ex_raw, here)
+            if ex.version != cidr.version or not ex.subnet_of(cidr) or ex.prefixlen <= cidr.prefixlen:  # type: ignore[arg-type]
+                raise NetfenceError(f"{here}: {ex_raw!r} must be a strict subset of cidr {blk.get('cidr')!r}")
+            excepts.append(ex)
+        return Peer(ip_block=IPBlock(cidr, tuple(excepts), str(blk.get("cidr"))))
+    if not has_sel:
+        raise NetfenceError(f"{where}: a peer needs podSelector, namespaceSelector or ipBlock")
+    pod_sel = parse_selector(peer["podSelector"], f"{where}.podSelector") if "podSelector" in peer else None
+    ns_sel = parse_selector(peer["namespaceSelector"], f"{where}.namespaceSelector") if "namespaceSelector" in peer else None
+    return Peer(pod_sel, ns_sel)
+
+
+def _parse_policy_port(raw: Any, where: str) -> PolicyPort:
+    entry = _mapping(raw, where)
+    unknown = set(entry) - {"protocol", "port", "endPort"}
+    if unknown:
+        raise NetfenceError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    protocol = parse_protocol(entry.get("protocol"), f"{where}.protocol")
+    port = entry.get("port")
+    end = entry.get("endPort")
+    if isinstance(port, str):
+        if port.isdigit():
+            port = _port_number(int(port), f"{where}.port")
+        elif not _is_svc_name(port):
+            raise NetfenceError(f"{where}.port: {port!r} is neither a port number nor a valid port name (IANA_SVC_NAME)")
+    elif port is not None:
+        port = _port_number(port, f"{where}.port")
+    if end is not None:
+        if port is None:
+            raise NetfenceError(f"{where}.endPort: requires port")
+        if isinstance(port, str):
+            raise NetfenceError(f"{where}.endPort: not allowed with a named port ({port!r})")
+        end = _port_number(end, f"{where}.endPort")
+        if end < port:
+            raise NetfenceError(f"{where}.endPort: {end} is lower than port {port}")
+    return PolicyPort(protocol, port, end)
+
+
+def _parse_rules(raw: Any, where: str, peer_field: str) -> tuple[Rule, ...]:
+    rules = []
+    for i, rule_raw in enumerate(_list(raw, where)):
+        here = f"{where}[{i}]"
+        rule = _mapping(rule_raw if rule_raw is not None else {}, here)
+        unknown = set(rule) - {peer_field, "ports"}
+        if unknown:
+            raise NetfenceError(f"{here}: unknown field(s) {', '.join(sorted(map(str, unknown)))} (expected {peer_field}, ports)")
+        peers = tuple(_parse_peer(p, f"{here}.{peer_field}[{j}]") for j, p in enumerate(_list(rule.get(peer_field), f"{here}.{peer_field}")))
+        ports = tuple(_parse_policy_port(p, f"{here}.ports[{j}]") for j, p in enumerate(_list(rule.get("ports"), f"{here}.ports")))
+        rules.append(Rule(peers, ports))
+    return tuple(rules)
+
+
+def parse_policy(raw: Any, where: str = "policy") -> Policy:
+    """Validate one NetworkPolicy manifest (a dict) into a :class:`Policy`."""
+    doc = _mapping(raw, where)
+    if doc.get("kind", "NetworkPolicy") != "NetworkPolicy":
+        raise NetfenceError(f"{where}.kind: expected NetworkPolicy, got {doc.get('kind')!r}")
+    if doc.get("apiVersion", "networking.k8s.io/v1") != "networking.k8s.io/v1":
+        raise NetfenceError(f"{where}.apiVersion: expected networking.k8s.io/v1, got {doc.get('apiVersion')!r}")
+    meta = _mapping(doc.get("metadata"), f"{where}.metadata")
+    name = _name(meta.get("name"), f"{where}.metadata.name")
+    where = f"NetworkPolicy {meta.get('namespace', '?')}/{name}"
+    namespace = _name(meta.get("namespace"), f"{where}: metadata.namespace")
+    spec = _mapping(doc.get("spec") if doc.get("spec") is not None else {}, f"{where}: spec")
+    unknown = set(spec) - {"podSelector", "ingress", "egress", "policyTypes"}
+    if unknown:
+        raise NetfenceError(f"{where}: spec has unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    selector = parse_selector(spec.get("podSelector"), f"{where}: spec.podSelector")
+    ingress = _parse_rules(spec.get("ingress"), f"{where}: spec.ingress", "from")
+    egress = _parse_rules(spec.get("egress"), f"{where}: spec.egress", "to")
+    types_raw = spec.get("policyTypes")
+    if types_raw is None or types_raw == []:
+        # API server defaulting: Ingress always, Egress when the policy has egress rules.
+        affects_ingress, affects_egress = True, bool(egress)
+    else:
+        types = _list(types_raw, f"{where}: spec.policyTypes")
+        for t in types:
+            if t not in ("Ingress", "Egress"):
+                raise NetfenceError(f"{where}: spec.policyTypes: unknown policy type {t!r} (expected Ingress, Egress)")
+        affects_ingress, affects_egress = "Ingress" in types, "Egress" in types
+    return Policy(namespace, name, selector, ingress, egress, affects_ingress, affects_egress, raw=doc)
+
+
+def _parse_container_port(p: Any, where: str) -> ContainerPort:
+    p = _mapping(p, where)
+    number = p.get("containerPort")
+    if type(number) is not int or not 1 <= number <= 65535:
+        _port_number(number, f"{where}.containerPort")
+    proto = p.get("protocol")
+    if proto is None:
+        proto = "TCP"
+    elif proto not in PROTOCOLS:
+        parse_protocol(proto, f"{where}.protocol")
+    pname = p.get("name")
+    if pname is not None and (type(pname) is not str or not _is_svc_name(pname)):
+        raise NetfenceError(f"{where}.name: {pname!r} is not a valid port name (IANA_SVC_NAME)")
+    return ContainerPort(number, proto, pname)
+
+
+def _parse_pod(raw: Any, where: str) -> Pod:
+    pod = _mapping(raw, where)
+    ns = pod.get("namespace")
+    name = pod.get("name")
+    if type(ns) is not str or not ns:
+        _name(ns, f"{where}.namespace")
+    if type(name) is not str or not name:
+        _name(name, f"{where}.name")
+    labels = parse_labels(pod.get("labels"), f"pod {ns}/{name}: labels")
+    ports: list[ContainerPort] = []
+    for ci, container in enumerate(_list(pod.get("containers"), f"pod {ns}/{name}: containers")):
+        container = _mapping(container, f"pod {ns}/{name}: containers[{ci}]")
+        for pi, p in enumerate(_list(container.get("ports"), f"pod {ns}/{name}: containers[{ci}].ports")):
+            ports.append(_parse_container_port(p, f"pod {ns}/{name}: containers[{ci}].ports[{pi}]"))
+    ip = parse_ip(pod["ip"], f"pod {ns}/{name}: ip") if pod.get("ip") is not None else None
+    return Pod(ns, name, labels, tuple(ports), ip)
+
+
+@dataclass
+class World:
+    """Namespaces, pods and policies in force; pods and policies keep their input order."""
+
+    namespaces: dict[str, Namespace]
+    pods: list[Pod]
+    policies: list[Policy]
+
+    def __post_init__(self) -> None:
+        self._by_key = {p.key: p for p in self.pods}
+
+    @classmethod
+    def from_state(cls, state: Any) -> "World":
+        """Build from a case ``state`` / CLI model: ``{namespaces, pods, policies}``."""
+        state = _mapping(state, "model")
+        namespaces: dict[str, Namespace] = {}
+        for i, raw in enumerate(_list(state.get("namespaces"), "namespaces")):
+            raw = _mapping(raw, f"namespaces[{i}]")
+            name = _name(raw.get("name"), f"namespaces[{i}].name")
+            if not _DNS_LABEL.match(name) or len(name) > 63:
+                raise NetfenceError(f"namespaces[{i}].name: {name!r} is not a valid namespace name")
+            if name in namespaces:
+                raise NetfenceError(f"namespaces[{i}]: namespace {name!r} is listed twice")
+            labels = parse_labels(raw.get("labels"), f"namespace {name}: labels")
+            # The API server always sets this label to the namespace's name.
+            labels[NS_NAME_LABEL] = name
+            namespaces[name] = Namespace(name, labels)
+        pods: list[Pod] = []
+        seen: set[str] = set()
+        for i, raw in enumerate(_list(state.get("pods"), "pods")):
+            pod = _parse_pod(raw, f"pods[{i}]")
+            if pod.namespace not in namespaces:
+                raise NetfenceError(f"pod {pod.key}: namespace {pod.namespace!r} is not in namespaces")
+            if pod.key in seen:
+                raise NetfenceError(f"pod {pod.key}: listed twice")
+            seen.add(pod.key)
+            pods.append(pod)
+        policies: list[Policy] = []
+        seen = set()
+        for i, raw in enumerate(_list(state.get("policies"), "policies")):
+            pol = parse_policy(raw, f"policies[{i}]")
+            if pol.namespace not in namespaces:
+                raise NetfenceError(f"NetworkPolicy {pol.key}: namespace {pol.namespace!r} is not in namespaces")
+            if pol.key in seen:
+                raise NetfenceError(f"NetworkPolicy {pol.key}: listed twice")
+            seen.add(pol.key)
+            policies.append(pol)
+        return cls(namespaces, pods, policies)
+
+    def pod(self, key: str) -> Pod:
+        """Look a pod up by ``ns/name``."""
+        try:
+            return self._by_key[key]
+        except KeyError:
+            raise NetfenceError(f"pod {key!r} is not in the model (expected namespace/name)") from None
+
+    def declared_ports(self) -> list[tuple[str, int]]:
+        """Every (protocol, port) a pod declares, sorted: the default probes."""
+        return sorted({(cp.protocol, cp.port) for pod in self.pods for cp in pod.ports})
+
+
+def parse_probe(text: Any) -> tuple[str, int]:
+    """``TCP/80`` (protocol case-insensitive) -> ("TCP", 80)."""
+    if not isinstance(text, str) or "/" not in text:
+        raise NetfenceError(f"probe {text!r}: expected PROTOCOL/PORT, e.g. TCP/80")
+    proto, _, port = text.partition("/")
+    proto = proto.strip().upper()
+    if proto not in PROTOCOLS:
+        raise NetfenceError(f"probe {text!r}: unknown protocol {proto!r} (expected one of {', '.join(PROTOCOLS)})")
+    if not port.strip().isdigit() or not 1 <= int(port) <= 65535:
+        raise NetfenceError(f"probe {text!r}: port must be a number between 1 and 65535")
+    return proto, int(port)
+
+
+class _SlowPath(Exception):
+    """A YAML feature the fast constructor leaves to PyYAML's own (merge keys, odd tags)."""
+
+
+def _load_yaml(text: str) -> Any:
+    """``yaml.safe_load`` with the same result, several times faster on large models.
+
+    PyYAML's constructor spends most of a 5,000-pod model resolving and constructing scalars
+    one by one in Python. Plain scalars repeat a lot (keys, label values), so their implicit
+    tag is memoised, and strings, sequences and mappings are built directly; anything unusual
+    (merge keys, timestamps, custom tags) falls back to the stock safe constructor.
+    """
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    tags: dict[str, str] = {}
+
+    class Loader(base):  # type: ignore[misc,valid-type]
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            if kind is yaml.ScalarNode and implicit[0]:
+                tag = tags.get(value)
+                if tag is None:
+                    tag = tags[value] = super().resolve(kind, value, implicit)
+                return tag
+            return super().resolve(kind, value, implicit)
+
+    STR, INT, NULL, BOOL = ("tag:yaml.org,2002:" + t for t in ("str", "int", "null", "bool"))
+    SEQ, MAP = "tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"
+
+    loader = Loader(text)
+    try:
+        node = loader.get_single_node()
+
+        def build(n: Any) -> Any:
+            tag = n.tag
+            if tag == STR:
+                return n.value
+            if tag == MAP:
+                out = {}
+                for k, v in n.value:
+                    if k.tag != STR and k.tag != INT:
+                        raise _SlowPath
+                    out[build(k)] = build(v)
+                return out
+            if tag == SEQ:
+                return [build(x) for x in n.value]
+            if tag == INT and n.value.isdigit():
+                return int(n.value)
+            if tag == NULL:
+                return None
+            if tag == BOOL:
+                return n.value.lower() in ("true", "yes", "on")
+            raise _SlowPath
+
+        if node is None:
+            return None
+        try:
+            return build(node)
+        except _SlowPath:
+            return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def load_world(path: str) -> World:
+    """Read MODEL.yaml (keys namespaces/pods/policies; other keys ignored) into a World."""
+    import yaml
+
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        data = None
+        if text.lstrip()[:1] == "{":
+            # JSON is YAML; parsing it as JSON is ~50x faster than any YAML loader in Python,
+            # which matters for generated models of thousands of pods.
+            try:
+                data = json.loads(text)
+            except ValueError:
+                data = None
+        if data is None:
+            data = _load_yaml(text)
+    except OSError as exc:
+        raise NetfenceError(f"cannot read model {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise NetfenceError(f"model {path} is not valid YAML: {exc}") from None
+    if not isinstance(data, Mapping) or not ({"namespaces", "pods", "policies"} & set(data)):
+        raise NetfenceError(
+            f"model {path}: expected a mapping with keys namespaces, pods and policies "
+            "(as a `state` of a netpol case), found " + (", ".join(map(str, data)) if isinstance(data, Mapping) else type(data).__name__)
+        )
+    import gc
+
+    # Building thousands of small objects triggers the cyclic GC over and over although none of
+    # them can form garbage cycles yet; pausing it keeps large models linear.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return World.from_state(data)
+    finally:
+        if enabled:
+            gc.enable()

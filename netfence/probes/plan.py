@@ -1,0 +1,241 @@
+"""Which probes to run and which probe pods they need. Pure: inputs are plain data.
+
+Probes come from two places: the inventory's explicit checks (``netfence_probes``, with
+expected outcomes per phase) and the engine's predicted matrix (every declared source ×
+target, expected to match the prediction after the policies are applied). Probe pods are
+planned per source identity, so a hundred probes from three workloads need three pods.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from netfence.errors import NetfenceError
+from netfence.probes.records import (
+    ALLOWED, BLOCKED, EXPECTATIONS, MANAGED_BY, METHODS, PHASES, ROLE_LABEL, ProbeSpec, Source, Target,
+)
+
+DEFAULT_PORTS = {"api": 443, "dns": 53, "external": 443}
+
+
+def _workload_index(namespaces: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    index: dict[str, dict[str, Any]] = {}
+    for ns in namespaces or []:
+        for workload in ns.get("workloads") or []:
+            index[f"{ns['name']}/{workload['name']}"] = {"namespace": ns["name"], **workload}
+    return index
+
+
+def _split_ref(ref: Any, where: str) -> tuple[str, str]:
+    if not isinstance(ref, str) or ref.count("/") != 1 or not all(ref.split("/")):
+        raise NetfenceError(f"{where} must be 'namespace/name', got {ref!r}")
+    ns, name = ref.split("/")
+    return ns, name
+
+
+def _source(spec: Mapping[str, Any], workloads: Mapping[str, Mapping[str, Any]], where: str) -> Source:
+    if not isinstance(spec, Mapping) or not spec.get("namespace"):
+        raise NetfenceError(f"{where}.from needs a namespace")
+    ns = str(spec["namespace"])
+    if spec.get("workload"):
+        ref = f"{ns}/{spec['workload']}"
+        if ref not in workloads:
+            raise NetfenceError(f"{where}.from.workload {ref!r} is not a workload of netfence_namespaces")
+        return Source.of(ns, workloads[ref].get("labels") or {}, str(spec["workload"]))
+    labels = spec.get("labels")
+    if labels is None or not isinstance(labels, Mapping):
+        raise NetfenceError(f"{where}.from needs a workload or a labels mapping (use {{}} for an unlabelled pod)")
+    return Source.of(ns, labels, None)
+
+
+def _target(spec: Mapping[str, Any], workloads: Mapping[str, Mapping[str, Any]], where: str, domain: str) -> Target:
+    if not isinstance(spec, Mapping) or len(spec) != 1:
+        raise NetfenceError(f"{where}.to must have exactly one of service, pod, api, dns, external")
+    (kind, value), = spec.items()
+    if kind == "service":
+        ns, name = _split_ref(value, f"{where}.to.service")
+        return Target("service", f"{ns}/{name}", f"{name}.{ns}.svc.{domain}")
+    if kind == "pod":
+        ns, name = _split_ref(value, f"{where}.to.pod")
+        if f"{ns}/{name}" not in workloads:
+            raise NetfenceError(f"{where}.to.pod {value!r} is not a workload of netfence_namespaces")
+        labels = workloads[f"{ns}/{name}"].get("labels") or {}
+        return Target("pod", f"{ns}/{name}", "", tuple(sorted((str(k), str(v)) for k, v in labels.items())))
+    if kind == "api":
+        return Target("api", "kubernetes", f"kubernetes.default.svc.{domain}")
+    if kind == "dns":
+        query = value if isinstance(value, str) and value else f"kubernetes.default.svc.{domain}"
+        return Target("dns", "cluster-dns", query)
+    if kind == "external":
+        if not value or not isinstance(value, str):
+            raise NetfenceError(f"{where}.to.external needs an address")
+        return Target("external", value, value)
+    raise NetfenceError(f"{where}.to.{kind} is not a target kind (service, pod, api, dns, external)")
+
+
+def _expect(spec: Any, where: str) -> tuple[tuple[str, str], ...]:
+    if spec is None:
+        return ()
+    if not isinstance(spec, Mapping):
+        raise NetfenceError(f"{where}.expect must map phases to allowed|blocked")
+    for phase, outcome in spec.items():
+        if phase not in PHASES:
+            raise NetfenceError(f"{where}.expect.{phase}: phase must be one of {', '.join(PHASES)}")
+        if outcome not in EXPECTATIONS:
+            raise NetfenceError(f"{where}.expect.{phase}: expected outcome must be allowed or blocked, not {outcome!r}")
+    return tuple(sorted((str(k), str(v)) for k, v in spec.items()))
+
+
+def from_inventory(probes: Iterable[Mapping[str, Any]], namespaces: Iterable[Mapping[str, Any]], *, domain: str = "cluster.local") -> list[ProbeSpec]:
+    """Parse ``netfence_probes``; errors name the inventory path of the mistake."""
+    workloads = _workload_index(namespaces)
+    specs: list[ProbeSpec] = []
+    seen: set[str] = set()
+    for i, probe in enumerate(probes or []):
+        where = f"netfence_probes[{i}]"
+        if not isinstance(probe, Mapping) or not probe.get("name"):
+            raise NetfenceError(f"{where} needs a name")
+        name = str(probe["name"])
+        if name in seen:
+            raise NetfenceError(f"{where}.name {name!r} is used twice")
+        seen.add(name)
+        target = _target(probe.get("to"), workloads, where, domain)
+        port = probe.get("port", DEFAULT_PORTS.get(target.kind))
+        if not isinstance(port, int) or not 1 <= port <= 65535:
+            raise NetfenceError(f"{where}.port must be a number 1-65535, got {port!r}")
+        method = str(probe.get("method", "tcp"))
+        if method not in METHODS:
+            raise NetfenceError(f"{where}.method must be tcp or http, not {method!r}")
+        protocol = str(probe.get("protocol", "UDP" if target.kind == "dns" else "TCP")).upper()
+        if protocol != "TCP" and target.kind != "dns":
+            raise NetfenceError(f"{where}.protocol {protocol}: only DNS probes may use UDP; TCP connect and HTTP GET need TCP")
+        specs.append(ProbeSpec(
+            name=name, source=_source(probe.get("from"), workloads, where), target=target, port=port,
+            protocol=protocol, method=method, expect=_expect(probe.get("expect"), where), origin="inventory",
+        ))
+    return specs
+
+
+def from_predicted(matrix: Any, namespaces: Iterable[Mapping[str, Any]], *, phase: str = "after") -> tuple[list[ProbeSpec], list[str]]:
+    """Probes for every row of the engine's matrix whose source and target are declared workloads.
+
+    Returns the probes and the rows that could not be probed (with the reason), so coverage in
+    the report is honest about what was not checked. The prediction is the expectation of the
+    ``after`` phase only: before the policies, the engine's prediction does not apply.
+    """
+    rows = matrix.get("rows", matrix.get("matrix", [])) if isinstance(matrix, Mapping) else matrix
+    if not isinstance(rows, list):
+        raise NetfenceError("predicted matrix must be a list of rows or an object with 'rows'")
+    workloads = _workload_index(namespaces)
+    specs: list[ProbeSpec] = []
+    skipped: list[str] = []
+    for row in rows:
+        try:
+            src, dst, port = row["from"], row["to"], int(row["port"])
+            protocol = str(row.get("protocol", "TCP")).upper()
+            allowed = bool(row["allowed"])
+        except (KeyError, TypeError, ValueError):
+            skipped.append(f"{row!r}: not a matrix row")
+            continue
+        label = f"{src} -> {dst} {protocol}/{port}"
+        if protocol != "TCP":
+            skipped.append(f"{label}: {protocol} is not probed (only TCP connect and DNS)")
+            continue
+        if src not in workloads or dst not in workloads:
+            skipped.append(f"{label}: not a declared workload")
+            continue
+        if src == dst:
+            continue
+        swl, dwl = workloads[src], workloads[dst]
+        expect = ALLOWED if allowed else BLOCKED
+        specs.append(ProbeSpec(
+            name=f"predicted {label}",
+            source=Source.of(swl["namespace"], swl.get("labels") or {}, swl["name"]),
+            target=Target("pod", dst, "", tuple(sorted((str(k), str(v)) for k, v in (dwl.get("labels") or {}).items()))),
+            port=port, protocol="TCP", method="tcp",
+            expect=((phase, expect),) if phase == "after" else (), origin="predicted", predicted=allowed,
+        ))
+    return specs, skipped
+
+
+def blast_radius(
+    namespace: str, labels: Mapping[str, str], services: Iterable[Mapping[str, Any]], *,
+    external: str, domain: str = "cluster.local", dns_protocol: str = "UDP",
+) -> list[ProbeSpec]:
+    """Probes for a rogue pod: every TCP port of every Service, the API server, DNS, the internet."""
+    rogue = Source.of(namespace, labels, "rogue")
+    specs = []
+    for svc in services or []:
+        meta, spec = svc.get("metadata", {}), svc.get("spec", {})
+        if spec.get("type") == "ExternalName" or not spec.get("ports"):
+            continue
+        ref = f"{meta['namespace']}/{meta['name']}"
+        if ref == "default/kubernetes":
+            continue  # probed below as the API target
+        for port in spec["ports"]:
+            if str(port.get("protocol", "TCP")).upper() != "TCP":
+                continue
+            specs.append(ProbeSpec(
+                name=f"blast {ref}:{port['port']}", source=rogue,
+                target=Target("service", ref, f"{meta['name']}.{meta['namespace']}.svc.{domain}"),
+                port=int(port["port"]), origin="blast-radius",
+            ))
+    specs.append(ProbeSpec(name="blast kubernetes-api:443", source=rogue, target=Target("api", "kubernetes", f"kubernetes.default.svc.{domain}"), port=443, origin="blast-radius"))
+    specs.append(ProbeSpec(name=f"blast cluster-dns:53/{dns_protocol}", source=rogue, target=Target("dns", "cluster-dns", f"kubernetes.default.svc.{domain}"), port=53, protocol=dns_protocol, origin="blast-radius"))
+    specs.append(ProbeSpec(name=f"blast internet {external}:443", source=rogue, target=Target("external", external, external), port=443, origin="blast-radius"))
+    return specs
+
+
+def sources(specs: Iterable[ProbeSpec]) -> list[Source]:
+    """Distinct source identities, in a stable order: one probe pod each."""
+    return sorted({s.source.key: s.source for s in specs}.values(), key=lambda s: s.key)
+
+
+def probe_pod(source: Source, *, run_id: str, image: str, args: list[str] | None = None, pull_policy: str = "IfNotPresent") -> dict[str, Any]:
+    """A probe pod that stands in for ``source`` and can never serve traffic.
+
+    It carries exactly the workload's labels (so ``podSelector`` rules apply to it as they do to
+    the workload) plus netfence's two labels. It declares no ports and its readiness probe
+    always fails, so it is never Ready and Services never send it traffic (unless a Service sets
+    ``publishNotReadyAddresses``). The run id is an annotation, not a label, so no selector of
+    the user's can be affected by it.
+    """
+    labels = {**dict(source.labels), **MANAGED_BY, ROLE_LABEL: "probe"}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": source.pod_name(run_id),
+            "namespace": source.namespace,
+            "labels": labels,
+            "annotations": {"netfence.io/run-id": run_id, "netfence.io/source": source.key},
+        },
+        "spec": {
+            "automountServiceAccountToken": False,
+            "enableServiceLinks": False,
+            "restartPolicy": "Never",
+            "terminationGracePeriodSeconds": 0,
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": 65534,
+                "runAsGroup": 65534,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+            "containers": [{
+                "name": "probe",
+                "image": image,
+                "imagePullPolicy": pull_policy,
+                "args": list(args if args is not None else ["pause"]),
+                "readinessProbe": {"exec": {"command": ["false"]}, "periodSeconds": 300, "failureThreshold": 1},
+                "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"memory": "64Mi"}},
+                "securityContext": {
+                    "allowPrivilegeEscalation": False,
+                    "readOnlyRootFilesystem": True,
+                    "runAsNonRoot": True,
+                    "runAsUser": 65534,
+                    "capabilities": {"drop": ["ALL"]},
+                    "seccompProfile": {"type": "RuntimeDefault"},
+                },
+            }],
+        },
+    }

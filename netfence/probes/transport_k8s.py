@@ -1,0 +1,95 @@
+"""The probe transport over the Kubernetes API: exec into probe pods, read pod state.
+
+This is the only module of :mod:`netfence.probes` that does network I/O. ``kubernetes.stream``
+swaps the ``ApiClient``'s ``call_api`` while an exec is open, so an ``ApiClient`` must never be
+shared between threads: each worker thread gets its own (``threading.local``). Every call has
+a request timeout, so a half-open API endpoint costs bounded time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Mapping
+
+from netfence.errors import NetfenceError
+from netfence.probes.command import ExecResult
+from netfence.probes.records import ROLE_LABEL
+
+
+class KubernetesTransport:
+    """Exec and pod reads through the official client, one ``ApiClient`` per thread."""
+
+    def __init__(self, kubeconfig: str | None, context: str | None, request_timeout: float = 10.0) -> None:
+        from kubernetes import client, config
+        from kubernetes.config.config_exception import ConfigException
+
+        self._client = client
+        self._configuration = client.Configuration()
+        try:
+            config.load_kube_config(config_file=kubeconfig, context=context, client_configuration=self._configuration)
+        except (ConfigException, OSError) as exc:
+            raise NetfenceError(f"cannot load kubeconfig {kubeconfig!r} (context {context!r}): {exc}") from None
+        self._request_timeout = request_timeout
+        self._local = threading.local()
+
+    def _api(self):  # -> client.CoreV1Api
+        api = getattr(self._local, "api", None)
+        if api is None:
+            api = self._local.api = self._client.CoreV1Api(self._client.ApiClient(self._configuration))
+        return api
+
+    def exec(self, namespace: str, pod: str, argv: list[str], timeout: float) -> ExecResult:
+        from kubernetes.client.exceptions import ApiException
+        from kubernetes.stream import stream
+
+        deadline = time.monotonic() + timeout
+        try:
+            resp = stream(
+                self._api().connect_get_namespaced_pod_exec, pod, namespace, command=argv, container="probe",
+                stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False,
+                _request_timeout=min(self._request_timeout, timeout),
+            )
+        except ApiException as exc:
+            return ExecResult(None, error=f"exec refused by the API server: {exc.status} {exc.reason}")
+        out: list[str] = []
+        err: list[str] = []
+        try:
+            while resp.is_open():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return ExecResult(None, "".join(out), "".join(err), error=f"no exit status within {timeout:g}s")
+                resp.update(timeout=min(remaining, 0.5))
+                if resp.peek_stdout():
+                    out.append(resp.read_stdout())
+                if resp.peek_stderr():
+                    err.append(resp.read_stderr())
+            out.append(resp.read_stdout() or "")
+            err.append(resp.read_stderr() or "")
+            return ExecResult(resp.returncode, "".join(out), "".join(err))
+        finally:
+            resp.close()
+
+    def pod_ip(self, namespace: str, selector: Mapping[str, str]) -> str | None:
+        terms = [f"{k}={v}" for k, v in sorted(selector.items())] + [f"{ROLE_LABEL}!=probe"]
+        pods = self._api().list_namespaced_pod(namespace, label_selector=",".join(terms), _request_timeout=self._request_timeout)
+        for item in sorted(pods.items, key=lambda p: p.metadata.name):
+            if item.status and item.status.phase == "Running" and item.status.pod_ip:
+                return item.status.pod_ip
+        return None
+
+    def pod_state(self, namespace: str, name: str) -> tuple[str, str | None]:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            pod = self._api().read_namespaced_pod(name, namespace, _request_timeout=self._request_timeout)
+        except ApiException as exc:
+            if exc.status == 404:
+                return "Missing", None
+            raise
+        status = pod.status
+        reason = None
+        for cs in (status.container_statuses or []) if status else []:
+            if cs.state and cs.state.waiting and cs.state.waiting.reason:
+                reason = cs.state.waiting.reason
+        return (status.phase if status and status.phase else "Unknown"), reason

@@ -1,0 +1,155 @@
+"""Kubernetes syntax rules the OpenAPI schema does not check.
+
+The API server enforces these when an object is created, so a plan that only ran the JSON
+schema would pass locally and fail on the cluster. Each function returns ``None`` when the value
+is fine, or a short reason a user can act on; callers add the inventory path.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Any
+
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+POLICY_TYPES = ("Ingress", "Egress")
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_IANA_SVC_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+
+def dns_label(value: Any) -> str | None:
+    """RFC 1123 label (namespace names, port-less names): at most 63 lowercase alphanumerics or '-'."""
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty string"
+    if len(value) > 63:
+        return f"{value!r} is longer than 63 characters (RFC 1123 label)"
+    if not _DNS_LABEL.match(value):
+        return (f"{value!r} is not an RFC 1123 label: lowercase letters, digits and '-', "
+                "starting and ending with a letter or digit")
+    return None
+
+
+def dns_subdomain(value: Any) -> str | None:
+    """RFC 1123 subdomain (object names such as NetworkPolicy names): dot-separated labels, at most 253."""
+    if not isinstance(value, str) or not value:
+        return "must be a non-empty string"
+    if len(value) > 253:
+        return f"{value!r} is longer than 253 characters (RFC 1123 subdomain)"
+    if not all(_DNS_LABEL.match(part) for part in value.split(".")):
+        return (f"{value!r} is not an RFC 1123 subdomain: lowercase letters, digits, '-' and '.', "
+                "starting and ending with a letter or digit")
+    return None
+
+
+def label_key(key: Any) -> str | None:
+    """Label key: optional DNS-subdomain prefix and '/', then a name of at most 63 characters."""
+    if not isinstance(key, str) or not key:
+        return "label key must be a non-empty string"
+    prefix, slash, name = key.rpartition("/")
+    if slash:
+        reason = dns_subdomain(prefix)
+        if reason:
+            return f"label key {key!r} has an invalid prefix: {reason}"
+    if len(name) > 63 or not _LABEL_NAME.match(name):
+        return (f"label key {key!r} is invalid: the name part must be 1-63 characters of letters, digits, "
+                "'-', '_' or '.', starting and ending with a letter or digit")
+    return None
+
+
+def label_value(value: Any) -> str | None:
+    """Label value: empty, or at most 63 characters like a label name. Numbers must be quoted."""
+    if not isinstance(value, str):
+        return (f"label value {value!r} must be a string (quote it in YAML: "
+                f"{value!r} is read as {type(value).__name__})")
+    if value and (len(value) > 63 or not _LABEL_NAME.match(value)):
+        return (f"label value {value!r} is invalid: at most 63 characters of letters, digits, '-', '_' or '.', "
+                "starting and ending with a letter or digit")
+    return None
+
+
+def labels(mapping: Any) -> list[tuple[str, str]]:
+    """Problems of a label map as (suffix, reason) pairs; the suffix is appended to the map's path."""
+    if not isinstance(mapping, dict):
+        return [("", f"must be a mapping of label keys to values, not {type(mapping).__name__}")]
+    found = []
+    for key, value in mapping.items():
+        reason = label_key(key)
+        if reason:
+            found.append((f"[{key!r}]" if isinstance(key, str) else f"[{key}]", reason))
+            continue
+        reason = label_value(value)
+        if reason:
+            found.append((f".{key}" if "." not in key and "/" not in key else f"[{key!r}]", reason))
+    return found
+
+
+def port_value(port: Any) -> str | None:
+    """A NetworkPolicy port: an integer 1-65535 or an IANA service name (a container port's name)."""
+    if isinstance(port, bool):
+        return "must be a number 1-65535 or a port name, not a boolean"
+    if isinstance(port, int):
+        if not 1 <= port <= 65535:
+            return f"{port} is out of range: a port is 1-65535"
+        return None
+    if isinstance(port, str):
+        if port.isdigit():
+            return f"{port!r} is a quoted number: write the port unquoted, or use a port name"
+        if len(port) > 15 or not _IANA_SVC_NAME.match(port) or "--" in port or not re.search("[a-z]", port):
+            return (f"{port!r} is not a valid port name: at most 15 lowercase letters, digits and single '-', "
+                    "with at least one letter")
+        return None
+    return f"must be a number 1-65535 or a port name, not {type(port).__name__}"
+
+
+def end_port(port: Any, end: Any) -> str | None:
+    """endPort is only valid with a numeric port and must not be below it."""
+    if end is None:
+        return None
+    if isinstance(end, bool) or not isinstance(end, int):
+        return f"endPort must be a number, not {type(end).__name__}"
+    if not 1 <= end <= 65535:
+        return f"endPort {end} is out of range: a port is 1-65535"
+    if not isinstance(port, int) or isinstance(port, bool):
+        return "endPort is only allowed together with a numeric port (not a port name, and not without a port)"
+    if end < port:
+        return f"endPort {end} is lower than port {port}"
+    return None
+
+
+def protocol(value: Any) -> str | None:
+    """TCP, UDP or SCTP, upper case as the API requires."""
+    if value not in PROTOCOLS:
+        return f"protocol {value!r} is not one of {', '.join(PROTOCOLS)} (upper case)"
+    return None
+
+
+def cidr(value: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network | None, str | None]:
+    """Parse a CIDR; host bits are tolerated (as the API does) but an address without a prefix is not."""
+    if not isinstance(value, str) or "/" not in value:
+        return None, f"{value!r} is not a CIDR (address/prefix, e.g. 10.0.0.0/8)"
+    try:
+        return ipaddress.ip_network(value, strict=False), None
+    except ValueError as exc:
+        return None, f"{value!r} is not a valid CIDR: {exc}"
+
+
+def except_inside(outer: ipaddress.IPv4Network | ipaddress.IPv6Network, value: Any) -> str | None:
+    """An ``except`` entry must be a CIDR strictly inside the block's ``cidr`` (API server rule)."""
+    inner, reason = cidr(value)
+    if reason:
+        return reason
+    assert inner is not None
+    if inner.version != outer.version:
+        return f"{value!r} is IPv{inner.version} but the cidr {outer} is IPv{outer.version}"
+    if not inner.subnet_of(outer) or inner.prefixlen <= outer.prefixlen:  # type: ignore[arg-type]
+        return f"{value!r} is not strictly inside the cidr {outer}"
+    return None
+
+
+def is_world(value: Any) -> bool:
+    """True for a CIDR covering every address of its family (0.0.0.0/0, ::/0)."""
+    net, reason = cidr(value)
+    return reason is None and net is not None and net.prefixlen == 0

@@ -1,0 +1,138 @@
+#!/usr/bin/python
+"""Ansible adapter over :mod:`netfence.predict`: write the predicted matrix, blast radius and coverage."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: netfence_predict
+short_description: Predict NetworkPolicy reachability for the inventory, offline
+description:
+  - Builds the world the inventory describes (one pod per workload, kube-dns in kube-system,
+    the API server endpoint, an internet address), evaluates the rendered NetworkPolicies with
+    exact C(networking.k8s.io/v1) semantics and writes, into O(run_dir),
+    C(predicted/matrix.json), one C(predicted/<PROTO>-<port>.md) truth table per declared port,
+    C(predicted/blast-radius.json) (what an unlabelled pod in each namespace reaches) and
+    C(predicted/coverage.json) (pods not isolated, namespaces without default-deny).
+  - Needs no cluster. In check mode the prediction is computed and summarised, nothing is written.
+options:
+  namespaces:
+    description: The inventory's namespaces (C(netfence_namespaces)); C(name), C(labels) and C(workloads) are used.
+    type: list
+    elements: dict
+    required: true
+  manifests_dir:
+    description: Folder of rendered manifests (C(*.yaml)/C(*.yml), multi-document). Mutually exclusive with O(manifests).
+    type: path
+  manifests:
+    description: Rendered NetworkPolicy manifests as a list of dicts. Mutually exclusive with O(manifests_dir).
+    type: list
+    elements: dict
+  run_dir:
+    description: The run folder to write into. Required unless in check mode.
+    type: path
+  api_server_ip:
+    description:
+      - IP of the API server endpoint as policies see it (host network, after Service translation);
+        C(kubectl get endpoints kubernetes) shows it. The default is where kind usually puts its first
+        control-plane node.
+    type: str
+    default: 172.18.0.2
+  api_server_port:
+    description: Port of the API server endpoint (the Service's target port).
+    type: int
+    default: 6443
+  internet_ip:
+    description: An address standing for "the internet" in the blast radius.
+    type: str
+    default: 1.1.1.1
+  internet_port:
+    description: TCP port probed on O(internet_ip).
+    type: int
+    default: 443
+author: netfence maintainers
+"""
+
+EXAMPLES = r"""
+- name: Predict reachability from the rendered policies
+  netfence_predict:
+    namespaces: "{{ netfence_namespaces }}"
+    manifests_dir: "{{ netfence_run_dir }}/manifests"
+    run_dir: "{{ netfence_run_dir }}"
+  register: prediction
+"""
+
+RETURN = r"""
+files:
+  description: Paths written, relative to O(run_dir) (computed but not written in check mode).
+  returned: always
+  type: list
+  elements: str
+summary:
+  description: Pods, policies, probes, allowed pairs per probe, what an unlabelled pod reaches per namespace, namespaces without default-deny.
+  returned: always
+  type: dict
+msg:
+  description: One-line summary.
+  returned: always
+  type: str
+"""
+
+from pathlib import Path
+
+from ansible.module_utils.basic import AnsibleModule
+
+try:
+    from netfence import predict as _predict
+    from netfence.errors import NetfenceError
+except ImportError as exc:  # pragma: no cover - environment problem, reported to the user
+    IMPORT_ERROR: ImportError | None = exc
+else:
+    IMPORT_ERROR = None
+
+
+def main() -> None:
+    module = AnsibleModule(
+        argument_spec={
+            "namespaces": {"type": "list", "elements": "dict", "required": True},
+            "manifests_dir": {"type": "path"},
+            "manifests": {"type": "list", "elements": "dict"},
+            "run_dir": {"type": "path"},
+            "api_server_ip": {"type": "str", "default": "172.18.0.2"},
+            "api_server_port": {"type": "int", "default": 6443},
+            "internet_ip": {"type": "str", "default": "1.1.1.1"},
+            "internet_port": {"type": "int", "default": 443},
+        },
+        mutually_exclusive=[("manifests_dir", "manifests")],
+        required_one_of=[("manifests_dir", "manifests")],
+        supports_check_mode=True,
+    )
+    if IMPORT_ERROR is not None:
+        module.fail_json(msg=f"the netfence package is not importable by {module._name}'s Python: {IMPORT_ERROR}."
+                         " Run 'make setup' and use the .venv interpreter.")
+    p = module.params
+    try:
+        manifests = _predict.load_manifests_dir(p["manifests_dir"]) if p["manifests_dir"] else p["manifests"]
+        prediction = _predict.predict(
+            p["namespaces"], manifests,
+            api_server=(p["api_server_ip"], p["api_server_port"]),
+            internet=(p["internet_ip"], p["internet_port"]),
+        )
+        files = sorted(prediction["files"])
+        summary = prediction["summary"]
+        msg = (f"predicted {summary['pods']} pods x {len(summary['probes'])} ports under {summary['policies']} policies; "
+               f"namespaces without default-deny ingress: {', '.join(summary['namespaces_without_default_deny']['ingress']) or 'none'}")
+        if module.check_mode:
+            module.exit_json(changed=False, files=files, summary=summary, msg=f"check mode, nothing written: {msg}")
+        if not p["run_dir"]:
+            module.fail_json(msg="run_dir is required (outside check mode)")
+        if not Path(p["run_dir"]).is_dir():
+            module.fail_json(msg=f"run folder {p['run_dir']} does not exist")
+        _predict.write_prediction(p["run_dir"], prediction)
+        module.exit_json(changed=True, files=files, summary=summary, msg=msg)
+    except NetfenceError as exc:
+        module.fail_json(msg=str(exc))
+
+
+if __name__ == "__main__":
+    main()

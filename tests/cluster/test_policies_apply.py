@@ -1,0 +1,171 @@
+"""Apply / prune / check mode / rollback / guards, with the real ansible-playbook and kubernetes.core
+against the HTTP API double (tests/cluster/apidouble.py). A double, not a cluster: this proves
+the API calls netfence makes, not what a CNI enforces."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+
+import yaml
+
+from conftest import DENY_EGRESS, DENY_INGRESS, DNS_EGRESS, failure_messages, netpol, task_results, write_manifests
+
+FOREIGN = netpol("dev", "team-owned", {"podSelector": {"matchLabels": {"app": "db"}}, "policyTypes": ["Ingress"]}, labels={})
+
+
+def seed(api):
+    api.put("networkpolicies", FOREIGN)
+    api.put("networkpolicies", netpol("dev", "netfence-old", DENY_INGRESS))           # stale: declared no more
+    api.put("networkpolicies", netpol("prod", "netfence-gone", DENY_INGRESS))         # stale, other namespace
+    api.put("networkpolicies", netpol("prod", "other-tool", DENY_INGRESS, labels={"app.kubernetes.io/managed-by": "helm"}))
+
+
+DESIRED = [netpol("dev", "netfence-default-deny-ingress", DENY_INGRESS), netpol("dev", "netfence-default-deny-egress", DENY_EGRESS),
+           netpol("dev", "netfence-allow-dns-egress", DNS_EGRESS)]
+
+
+def test_apply_prune_snapshot_and_idempotence(api, playbook, run_dir):
+    seed(api)
+    write_manifests(run_dir, DESIRED)
+    rc, out, err = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir)})
+    assert rc == 0, failure_messages(out) or err
+    assert api.names("networkpolicies") == ["dev/netfence-allow-dns-egress", "dev/netfence-default-deny-egress",
+                                            "dev/netfence-default-deny-ingress", "dev/team-owned", "prod/other-tool"]
+    applies = [c for c in api.writes("PATCH") if c["content_type"].startswith("application/apply-patch")]
+    assert len(applies) == 3 and all(c["query"].get("fieldManager") == "netfence" and c["query"].get("force") != "true" for c in applies)
+    deleted = sorted(f"{c['namespace']}/{c['name']}" for c in api.writes("DELETE"))
+    assert deleted == ["dev/netfence-old", "prod/netfence-gone"]  # never team-owned or helm's
+    assert api.get("networkpolicies", "dev", "team-owned")["spec"] == FOREIGN["spec"]
+    snap = yaml.safe_load((run_dir / "snapshots" / "dev.yaml").read_text())
+    assert sorted(p["metadata"]["name"] for p in snap["policies"]) == ["netfence-old", "team-owned"]
+    assert "resourceVersion" not in snap["policies"][0]["metadata"]
+    assert (run_dir / "snapshots" / "prod.yaml").is_file() and (run_dir / "SHA256SUMS").is_file()
+
+    api.calls.clear()
+    rc, out, _ = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir)})
+    assert rc == 0
+    assert not [r for r in task_results(out, "Apply each declared") if r.get("changed")]
+    assert api.writes("DELETE") == []
+    assert snap == yaml.safe_load((run_dir / "snapshots" / "dev.yaml").read_text())  # first snapshot kept
+
+
+def test_check_diff_shows_changes_and_changes_nothing(api, playbook, run_dir):
+    seed(api)
+    write_manifests(run_dir, DESIRED)
+    before = {k: dict(v) for k, v in api.objects["networkpolicies"].items()}
+    rc, out, err = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir)}, "--check", "--diff")
+    assert rc == 0, failure_messages(out) or err
+    assert api.writes(dry_run=False) == []
+    assert {c["method"] for c in api.writes(dry_run=True)} == {"PATCH", "DELETE"}
+    assert api.objects["networkpolicies"] == before
+    assert not (run_dir / "snapshots").exists()
+    applied = task_results(out, "Apply each declared")[0]["results"]
+    assert all(r["changed"] for r in applied) and all("diff" in r for r in applied)
+    pruned = task_results(out, "Delete netfence-labelled policies")[0]["results"]
+    assert sorted(r["item"] for r in pruned if r["changed"]) == ["dev/netfence-old", "prod/netfence-gone"]
+
+
+def test_rollback_restores_the_snapshot(api, playbook, run_dir):
+    seed(api)
+    original = {k: (v["spec"], v["metadata"].get("labels")) for k, v in api.objects["networkpolicies"].items()}
+    write_manifests(run_dir, DESIRED)
+    assert playbook.run("policies.yml", {"netfence_run_dir": str(run_dir)})[0] == 0
+    rc, out, err = playbook.run("rollback.yml", {"run_dir": str(run_dir)})
+    assert rc == 0, failure_messages(out) or err
+    assert {k: (v["spec"], v["metadata"].get("labels")) for k, v in api.objects["networkpolicies"].items()} == original
+
+
+def test_rollback_without_snapshots_says_so(playbook, run_dir):
+    rc, out, _ = playbook.run("rollback.yml", {"run_dir": str(run_dir)})
+    assert rc != 0 and "nothing to roll back" in failure_messages(out)
+
+
+def test_conflicting_foreign_policy_is_never_forced(api, playbook, run_dir):
+    api.put("networkpolicies", {**netpol("dev", "netfence-default-deny-ingress", {"podSelector": {}, "policyTypes": ["Egress"]}, labels={}),
+                                "metadata": {"name": "netfence-default-deny-ingress", "namespace": "dev",
+                                             "managedFields": [{"manager": "kubectl", "operation": "Apply"}]}})
+    write_manifests(run_dir, DESIRED[:1])
+    rc, out, _ = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir)})
+    assert rc != 0 and "conflict" in failure_messages(out).lower()
+    assert api.get("networkpolicies", "dev", "netfence-default-deny-ingress")["spec"]["policyTypes"] == ["Egress"]
+
+
+def test_egress_without_dns_is_refused_unless_acknowledged(api, playbook, run_dir):
+    write_manifests(run_dir, DESIRED[:2])
+    rc, out, _ = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir)})
+    assert rc != 0 and "Egress is restricted in dev but no egress rule allows DNS" in failure_messages(out)
+    assert api.writes() == []
+    ack = [{"name": "dev", "acknowledge": {"egress_without_dns": True}}]
+    rc, out, err = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir), "netfence_namespaces": ack})
+    assert rc == 0, failure_messages(out) or err
+
+
+def test_missing_namespace_is_a_clear_message_and_changes_nothing(api, playbook, run_dir):
+    write_manifests(run_dir, [netpol("staging", "netfence-default-deny-ingress", DENY_INGRESS)])
+    rc, out, _ = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir)})
+    assert rc != 0 and "staging do not exist on the cluster" in failure_messages(out)
+    assert api.writes() == []
+
+
+def test_unlabelled_manifest_is_refused(api, playbook, run_dir):
+    write_manifests(run_dir, [netpol("dev", "hand-written", DENY_INGRESS, labels={})])
+    rc, out, _ = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir)})
+    assert rc != 0 and "not labelled app.kubernetes.io/managed-by=netfence" in failure_messages(out)
+    assert api.writes() == []
+
+
+def test_unreachable_api_fails_fast_with_a_clear_message(tmp_path, run_dir):
+    from conftest import Playbook
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    kc = tmp_path / "dead-kubeconfig"
+    kc.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "kind-netfence-test",
+                                  "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
+                                  "users": [{"name": "u", "user": {"token": "x"}}],
+                                  "contexts": [{"name": "kind-netfence-test", "context": {"cluster": "c", "user": "u"}}]}))
+    write_manifests(run_dir, DESIRED[:1])
+    started = time.monotonic()
+    rc, out, _ = Playbook(tmp_path, kc).run("policies.yml", {"netfence_run_dir": str(run_dir)})
+    assert rc != 0 and "did not answer" in failure_messages(out) and "Nothing was changed" in failure_messages(out)
+    assert time.monotonic() - started < 60
+
+
+def test_half_open_api_is_bounded_by_the_task_timeout(tmp_path, run_dir):
+    from conftest import Playbook
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held = []
+    stop = threading.Event()
+
+    def accept():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    threading.Thread(target=accept, daemon=True).start()
+    kc = tmp_path / "silent-kubeconfig"
+    kc.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "kind-netfence-test",
+                                  "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{listener.getsockname()[1]}"}}],
+                                  "users": [{"name": "u", "user": {"token": "x"}}],
+                                  "contexts": [{"name": "kind-netfence-test", "context": {"cluster": "c", "user": "u"}}]}))
+    write_manifests(run_dir, DESIRED[:1])
+    started = time.monotonic()
+    try:
+        rc, out, _ = Playbook(tmp_path, kc).run("policies.yml", {"netfence_run_dir": str(run_dir), "policies_api_timeout": 3})
+    finally:
+        stop.set()
+        for conn in held:
+            conn.close()
+        listener.close()
+    assert rc != 0 and "did not answer within 3 s" in failure_messages(out)
+    assert time.monotonic() - started < 60

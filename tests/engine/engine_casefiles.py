@@ -1,0 +1,67 @@
+"""Load the shared upstream truth-table cases and make them concrete.
+
+The cases name pod IPs symbolically (``<ip of x/b>``, ``<ip of x/b masked to /4>``); we give
+every pod an IP in 10.244.0.0/16, as a real pod CIDR would, and substitute.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+from pathlib import Path
+from typing import Any, Iterator
+
+import yaml
+
+SYMBOL = re.compile(r"<ip of ([a-z0-9.-]+/[a-z0-9.-]+)(?: masked to /(\d+))?>")
+
+
+def cases_dir() -> Path:
+    """NETFENCE_CASES_DIR, else ../shared/netpol-cases next to the repository."""
+    env = os.environ.get("NETFENCE_CASES_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[2] / ".." / "shared" / "netpol-cases"
+
+
+def assign_ips(state: dict[str, Any]) -> dict[str, str]:
+    ns_index = {ns["name"]: i for i, ns in enumerate(state.get("namespaces") or [])}
+    return {
+        f"{pod['namespace']}/{pod['name']}": f"10.244.{ns_index.get(pod['namespace'], 200) + 1}.{i + 5}"
+        for i, pod in enumerate(state.get("pods") or [])
+    }
+
+
+def substitute(obj: Any, ips: dict[str, str]) -> Any:
+    if isinstance(obj, str):
+        def repl(m: re.Match[str]) -> str:
+            ip = ips[m.group(1)]
+            if m.group(2):
+                return str(ipaddress.ip_network(f"{ip}/{m.group(2)}", strict=False).network_address)
+            return ip
+
+        return SYMBOL.sub(repl, obj)
+    if isinstance(obj, list):
+        return [substitute(x, ips) for x in obj]
+    if isinstance(obj, dict):
+        return {k: substitute(v, ips) for k, v in obj.items()}
+    return obj
+
+
+def concrete_state(state: dict[str, Any]) -> dict[str, Any]:
+    """The step's state with pod IPs assigned and every symbol replaced."""
+    ips = assign_ips(state)
+    out = substitute(state, ips)
+    for pod in out.get("pods") or []:
+        pod["ip"] = ips[f"{pod['namespace']}/{pod['name']}"]
+    assert not SYMBOL.search(yaml.safe_dump(out)), "unresolved ipBlock symbol"
+    return out
+
+
+def iter_steps() -> Iterator[tuple[str, dict[str, Any]]]:
+    """(id, step) for every step of every case file."""
+    for path in sorted(cases_dir().glob("*.yaml")):
+        case = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for step in case.get("steps") or []:
+            yield f"{case.get('name', path.stem)}#step{step.get('step')}", step

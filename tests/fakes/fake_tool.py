@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""Test double for docker, kind, minikube and kubectl: records argv, answers like the real tool.
+
+The same file is installed under each tool's name (``tests/fakes/bin/<tool>`` are symlinks to
+it, and the toolchain role downloads copies of it from a local HTTP server), so the tool is
+chosen by the executable's basename. Nothing here talks to Docker or Kubernetes.
+
+Environment:
+  NETFENCE_FAKE_LOG     JSON-lines file; one {"tool", "argv", "kubeconfig_env"} per call.
+  NETFENCE_FAKE_STATE   folder holding state.json (clusters, applied manifests, call counts).
+  NETFENCE_FAKE_DOCKER  "up" (default) or "down": whether `docker info` reaches a daemon.
+  NETFENCE_FAKE_CALICO  "ready" (default) or "never": TigeraStatus calico Available or not.
+  NETFENCE_FAKE_CNI     daemonsets present in kube-system: calico | cilium | kindnet | flannel | none.
+  NETFENCE_FAKE_KIND_VERSION / _KUBECTL_VERSION / _MINIKUBE_VERSION: versions reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def _state_path() -> Path:
+    return Path(os.environ.get("NETFENCE_FAKE_STATE", "/tmp/netfence-fake-state")) / "state.json"
+
+
+def load() -> dict[str, Any]:
+    path = _state_path()
+    if path.exists():
+        return json.loads(path.read_text())
+    return {"kind": {}, "minikube": {}, "applied": [], "counts": {}}
+
+
+def save(state: dict[str, Any]) -> None:
+    path = _state_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(state, indent=1, sort_keys=True))
+
+
+def record(tool: str, argv: list[str]) -> None:
+    log = os.environ.get("NETFENCE_FAKE_LOG")
+    if log:
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"tool": tool, "argv": argv, "kubeconfig_env": os.environ.get("KUBECONFIG")}) + "\n")
+
+
+def opt(argv: list[str], name: str, short: str | None = None) -> str | None:
+    """Value of ``--name X``, ``--name=X`` or ``-s X``."""
+    for i, arg in enumerate(argv):
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+        if arg in (name, short) and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
+
+
+def write_kubeconfig(path: str, context: str) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters:\n- cluster:\n    server: https://127.0.0.1:6443\n  name: {context}\n"
+        f"contexts:\n- context:\n    cluster: {context}\n    user: {context}\n  name: {context}\n"
+        f"current-context: {context}\n"
+        f"users:\n- name: {context}\n  user: {{}}\n"
+    )
+
+
+def fail(message: str, rc: int = 1) -> int:
+    sys.stderr.write(message + "\n")
+    return rc
+
+
+def docker(argv: list[str]) -> int:
+    if argv[:1] == ["info"]:
+        if os.environ.get("NETFENCE_FAKE_DOCKER", "up") == "down":
+            print("Client:\n Version: 27.0.0")
+            return fail("Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?")
+        print("27.0.0")
+        return 0
+    return fail(f"fake docker: unsupported {argv}")
+
+
+def kind(argv: list[str]) -> int:
+    version = os.environ.get("NETFENCE_FAKE_KIND_VERSION", "0.33.0")
+    state = load()
+    if argv == ["--version"]:
+        print(f"kind version {version}")
+        return 0
+    if argv[:1] == ["version"]:
+        print(f"kind v{version} go1.25.0 linux/amd64")
+        return 0
+    if argv[:2] == ["get", "clusters"]:
+        if not state["kind"]:
+            sys.stderr.write("No kind clusters found.\n")
+        for name in sorted(state["kind"]):
+            print(name)
+        return 0
+    name = opt(argv, "--name", "-n") or "kind"
+    if argv[:2] == ["create", "cluster"]:
+        if name in state["kind"]:
+            return fail(f'ERROR: failed to create cluster: node(s) already exist for a cluster with the name "{name}"')
+        config_path = opt(argv, "--config")
+        state["kind"][name] = {"config": Path(config_path).read_text() if config_path else None}
+        kubeconfig = opt(argv, "--kubeconfig")
+        if kubeconfig:
+            write_kubeconfig(kubeconfig, f"kind-{name}")
+        save(state)
+        sys.stderr.write(f"Creating cluster \"{name}\" ...\n")
+        return 0
+    if argv[:2] == ["delete", "cluster"]:
+        state["kind"].pop(name, None)
+        save(state)
+        sys.stderr.write(f"Deleting cluster \"{name}\" ...\n")
+        return 0
+    if argv[:2] == ["export", "kubeconfig"]:
+        if name not in state["kind"]:
+            return fail(f'ERROR: could not locate any control plane nodes for cluster named \'{name}\'')
+        write_kubeconfig(opt(argv, "--kubeconfig") or os.environ["KUBECONFIG"], f"kind-{name}")
+        return 0
+    return fail(f"fake kind: unsupported {argv}")
+
+
+def minikube(argv: list[str]) -> int:
+    state = load()
+    if argv[:1] == ["version"]:
+        print("v" + os.environ.get("NETFENCE_FAKE_MINIKUBE_VERSION", "1.38.1"))
+        return 0
+    if argv[:2] == ["profile", "list"]:
+        print(json.dumps({"invalid": [], "valid": [{"Name": n, "Status": "OK"} for n in sorted(state["minikube"])]}))
+        return 0
+    name = opt(argv, "--profile", "-p") or "minikube"
+    if argv[:1] == ["start"]:
+        state["minikube"][name] = {"argv": argv}
+        save(state)
+        write_kubeconfig(os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config"), name)
+        return 0
+    if argv[:1] == ["delete"]:
+        state["minikube"].pop(name, None)
+        save(state)
+        return 0
+    return fail(f"fake minikube: unsupported {argv}")
+
+
+DAEMONSETS = {
+    "calico": [("calico-system", "calico-node"), ("kube-system", "kube-proxy")],
+    "cilium": [("kube-system", "cilium"), ("kube-system", "kube-proxy")],
+    "kindnet": [("kube-system", "kindnet"), ("kube-system", "kube-proxy")],
+    "flannel": [("kube-flannel", "kube-flannel-ds"), ("kube-system", "kube-proxy")],
+    "none": [("kube-system", "kube-proxy")],
+}
+
+
+def kubectl(argv: list[str]) -> int:
+    state = load()
+    # drop the global flags (and their values) that may come before the verb
+    cleaned: list[str] = []
+    skip = False
+    for i, arg in enumerate(argv):
+        if skip:
+            skip = False
+            continue
+        if arg in ("--kubeconfig", "--context", "--namespace", "-n") and i + 1 < len(argv):
+            skip = True
+            continue
+        if arg.startswith(("--kubeconfig=", "--context=", "--namespace=")):
+            continue
+        cleaned.append(arg)
+    args = cleaned
+    if args[:1] == ["version"]:
+        version = os.environ.get("NETFENCE_FAKE_KUBECTL_VERSION", "1.35.8")
+        if "json" in args:
+            print(json.dumps({"clientVersion": {"gitVersion": f"v{version}", "platform": "linux/amd64"}}))
+        else:
+            print(f"Client Version: v{version}\nKustomize Version: v5.7.1")
+        return 0
+    if args[:2] == ["config", "current-context"]:
+        path = opt(argv, "--kubeconfig") or os.environ.get("KUBECONFIG", "")
+        if not path or not Path(path).exists():
+            return fail(f'error: stat {path}: no such file or directory')
+        for line in Path(path).read_text().splitlines():
+            if line.startswith("current-context:"):
+                print(line.split(":", 1)[1].strip())
+                return 0
+        return fail("error: current-context is not set")
+    if args[:1] in (["diff"], ["apply"], ["create"]):
+        files = [argv[i + 1] for i, a in enumerate(argv) if a == "-f" and i + 1 < len(argv)]
+        digests = [hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in files]
+        if args[0] == "diff":
+            new = [d for d in digests if d not in state["applied"]]
+            if new:
+                print(f"diff -N -q LIVE MERGED: {len(new)} object file(s) differ")
+            return 1 if new else 0
+        for d in digests:
+            if d not in state["applied"]:
+                state["applied"].append(d)
+        save(state)
+        for f in files:
+            print(f"{Path(f).name} serverside-applied")
+        return 0
+    if args[:3] == ["get", "tigerastatus", "calico"]:
+        state["counts"]["tigerastatus"] = state["counts"].get("tigerastatus", 0) + 1
+        save(state)
+        if os.environ.get("NETFENCE_FAKE_CALICO", "ready") == "never":
+            print("False")
+            return 0
+        print("True")
+        return 0
+    if args[:1] == ["wait"] or args[:2] == ["rollout", "status"]:
+        print("condition met")
+        return 0
+    if args[:2] == ["get", "pods"]:
+        print("NAMESPACE       NAME                      READY   STATUS              RESTARTS   AGE")
+        print("calico-system   calico-node-x7k2p         0/1     Running             3          5m")
+        print("kube-system     coredns-5d78c9869d-abcde  0/1     ContainerCreating   0          5m")
+        return 0
+    if args[:2] == ["get", "events"]:
+        print("LAST SEEN   TYPE      REASON      OBJECT                  MESSAGE")
+        print("30s         Warning   Unhealthy   pod/calico-node-x7k2p   Readiness probe failed: calico/node is not ready")
+        return 0
+    if args[:2] in (["get", "daemonsets"], ["get", "ds"]):
+        cni = os.environ.get("NETFENCE_FAKE_CNI", "calico")
+        items = [{"metadata": {"namespace": ns, "name": n}} for ns, n in DAEMONSETS[cni]]
+        print(json.dumps({"apiVersion": "v1", "kind": "List", "items": items}))
+        return 0
+    return fail(f"fake kubectl: unsupported {argv}")
+
+
+def main() -> int:
+    tool = Path(sys.argv[0]).name
+    argv = sys.argv[1:]
+    record(tool, argv)
+    handlers = {"docker": docker, "kind": kind, "minikube": minikube, "kubectl": kubectl}
+    if tool not in handlers:
+        return fail(f"fake_tool: unknown tool name {tool!r}")
+    return handlers[tool](argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,90 @@
+"""``ansible-playbook playbooks/plan.yml`` end to end on the controller (no cluster involved)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from netfence import evidence
+from netfence.inventory import parse
+from netfence.render import render, render_files
+
+from .conftest import LAB, REPO
+
+
+def _play(env, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["ansible-playbook", "playbooks/plan.yml", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=300)
+
+
+def _summary(stdout: str) -> list[str]:
+    """The strings of the summary task's msg list, in order."""
+    block = stdout.split("TASK [plan : Show what was planned and where]", 1)[1]
+    block = block.split("PLAY RECAP", 1)[0]
+    return re.findall(r'^\s+"(.*)",?$', block, flags=re.MULTILINE)
+
+
+def _lab_copy(tmp_path: Path) -> Path:
+    inventory = tmp_path / "inventory"
+    shutil.copytree(LAB, inventory)
+    return inventory
+
+
+def test_plan_writes_the_lab_manifests_into_a_new_run_folder(ansible_env, tmp_path):
+    done = _play(ansible_env, "-i", str(LAB), "-e", f"netfence_evidence_dir={tmp_path}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = _summary(done.stdout)
+    run_dir = Path(lines[-1])
+    assert run_dir.parent == tmp_path / "netfence-lab"
+    assert any(line.startswith("21 policies in 4 namespaces; 0 errors") for line in lines)
+    namespaces = yaml.safe_load((LAB / "group_vars/all/namespaces.yml").read_text())["netfence_namespaces"]
+    expected = render_files(render(parse(namespaces)))
+    for relpath, text in expected.items():
+        assert (run_dir / relpath).read_text() == text
+    assert (run_dir / "run.json").is_file()
+    assert evidence.verify(run_dir) == []
+
+
+def test_check_mode_writes_nothing(ansible_env, tmp_path):
+    done = _play(ansible_env, "-i", str(LAB), "--check", "-e", f"netfence_evidence_dir={tmp_path / 'ev'}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _summary(done.stdout)[-1] == "check mode or validate only: nothing written"
+    assert not (tmp_path / "ev").exists()
+
+
+def test_an_existing_run_folder_is_reused_and_rewritten_only_when_bytes_change(ansible_env, tmp_path):
+    run_dir = tmp_path / "run"
+    first = _play(ansible_env, "-i", str(LAB), "-e", f"netfence_run_dir={run_dir}")
+    second = _play(ansible_env, "-i", str(LAB), "-e", f"netfence_run_dir={run_dir}")
+    assert first.returncode == second.returncode == 0, first.stdout + second.stdout
+    assert "changed=0" in second.stdout.split("PLAY RECAP", 1)[1]
+    assert _summary(second.stdout)[-1] == str(run_dir)
+    assert sorted(p.name for p in (run_dir / "manifests").iterdir()) == [
+        "dev.yaml", "gateway.yaml", "monitoring.yaml", "prod.yaml"]
+
+
+@pytest.mark.parametrize("breakage, expected", [
+    (lambda ns: ns[1]["allow_from_namespaces"][0]["ports"][0].update(port=80),
+     "netfence_namespaces[1].allow_from_namespaces[0].ports[0].port: port 80 is the Service port of prod/my-api"),
+    (lambda ns: ns[0]["profiles"].append("allow-everything"),
+     "netfence_namespaces[0].profiles[7]: unknown profile 'allow-everything'"),
+    (lambda ns: ns[3].update(profils=[]),  # the role's argument specs reject unknown keys first
+     "profils"),
+])
+def test_invalid_inventory_fails_clearly_and_writes_nothing(ansible_env, tmp_path, breakage, expected):
+    inventory = _lab_copy(tmp_path)
+    path = inventory / "group_vars/all/namespaces.yml"
+    data = yaml.safe_load(path.read_text())
+    breakage(data["netfence_namespaces"])
+    path.write_text(yaml.safe_dump(data))
+    done = _play(ansible_env, "-i", str(inventory), "-e", f"netfence_evidence_dir={tmp_path / 'ev'}")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert expected in output
+    assert "Traceback" not in output
+    assert not (tmp_path / "ev").exists()
