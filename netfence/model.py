@@ -503,27 +503,28 @@ def _load_yaml(text: str) -> Any:
 
 def load_world(path: str) -> World:
     """Read MODEL.yaml (keys namespaces/pods/policies; other keys ignored) into a World."""
-    import yaml
-
     import json
 
     try:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
-        data = None
-        if text.lstrip()[:1] == "{":
-            # JSON is YAML; parsing it as JSON is ~50x faster than any YAML loader in Python,
-            # which matters for generated models of thousands of pods.
-            try:
-                data = json.loads(text)
-            except ValueError:
-                data = None
-        if data is None:
-            data = _load_yaml(text)
     except OSError as exc:
         raise NetfenceError(f"cannot read model {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise NetfenceError(f"model {path} is not valid YAML: {exc}") from None
+    data = None
+    if text.lstrip()[:1] == "{":
+        # JSON is YAML; parsing it as JSON is ~50x faster than any YAML loader in Python,
+        # which matters for generated models of thousands of pods.
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+    if data is None:
+        import yaml
+
+        try:
+            data = _load_yaml(text)
+        except yaml.YAMLError as exc:
+            raise NetfenceError(f"model {path} is not valid YAML: {exc}") from None
     if not isinstance(data, Mapping) or not ({"namespaces", "pods", "policies"} & set(data)):
         raise NetfenceError(
             f"model {path}: expected a mapping with keys namespaces, pods and policies "

@@ -224,16 +224,31 @@ def load_manifests_dir(path: str | Path) -> list[Any]:
     return expanded
 
 
-def write_prediction(run_dir: str | Path, prediction: Mapping[str, Any]) -> list[str]:
-    """Write the prediction's files into the run folder; returns the relative paths written."""
-    from netfence.evidence import write_json, write_text
+def file_texts(prediction: Mapping[str, Any]) -> dict[str, str]:
+    """The bytes each prediction file gets (JSON formatted as netfence.evidence writes it)."""
+    import json
+
+    return {
+        rel: data if isinstance(data, str) else json.dumps(data, indent=2, sort_keys=True) + "\n"
+        for rel, data in prediction["files"].items()
+    }
+
+
+def write_prediction(run_dir: str | Path, prediction: Mapping[str, Any], dry_run: bool = False) -> list[str]:
+    """Write the files whose bytes differ from what the run folder holds; return those paths.
+
+    Equal bytes are left alone, so predicting twice into one run folder changes nothing.
+    With ``dry_run`` nothing is written and the paths that would change are returned.
+    """
+    from netfence.evidence import write_text
 
     run = Path(run_dir)
-    written = []
-    for rel, data in prediction["files"].items():
-        if isinstance(data, str):
-            write_text(run, rel, data)
-        else:
-            write_json(run, rel, data)
-        written.append(rel)
-    return written
+    changed = []
+    for rel, text in file_texts(prediction).items():
+        target = run / rel
+        if target.is_file() and target.read_text(encoding="utf-8") == text:
+            continue
+        if not dry_run:
+            write_text(run, rel, text, overwrite=True)
+        changed.append(rel)
+    return changed

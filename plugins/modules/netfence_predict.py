@@ -14,7 +14,9 @@ description:
     C(predicted/matrix.json), one C(predicted/<PROTO>-<port>.md) truth table per declared port,
     C(predicted/blast-radius.json) (what an unlabelled pod in each namespace reaches) and
     C(predicted/coverage.json) (pods not isolated, namespaces without default-deny).
-  - Needs no cluster. In check mode the prediction is computed and summarised, nothing is written.
+  - Rewrites a file only when its bytes change, so predicting twice into one run folder reports no change.
+  - Needs no cluster. In check mode the prediction is computed and summarised, nothing is written;
+    RV(changed) says whether a file would change.
 options:
   namespaces:
     description: The inventory's namespaces (C(netfence_namespaces)); C(name), C(labels) and C(workloads) are used.
@@ -50,6 +52,11 @@ options:
     description: TCP port probed on O(internet_ip).
     type: int
     default: 443
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
 author: netfence maintainers
 """
 
@@ -60,11 +67,17 @@ EXAMPLES = r"""
     manifests_dir: "{{ netfence_run_dir }}/manifests"
     run_dir: "{{ netfence_run_dir }}"
   register: prediction
+  when: netfence_run_dir is defined
 """
 
 RETURN = r"""
 files:
   description: Paths written, relative to O(run_dir) (computed but not written in check mode).
+  returned: always
+  type: list
+  elements: str
+changed_files:
+  description: Files whose content was (or in check mode would be) written.
   returned: always
   type: list
   elements: str
@@ -122,14 +135,16 @@ def main() -> None:
         summary = prediction["summary"]
         msg = (f"predicted {summary['pods']} pods x {len(summary['probes'])} ports under {summary['policies']} policies; "
                f"namespaces without default-deny ingress: {', '.join(summary['namespaces_without_default_deny']['ingress']) or 'none'}")
+        run_dir = p["run_dir"]
         if module.check_mode:
-            module.exit_json(changed=False, files=files, summary=summary, msg=f"check mode, nothing written: {msg}")
-        if not p["run_dir"]:
+            would = _predict.write_prediction(run_dir, prediction, dry_run=True) if run_dir and Path(run_dir).is_dir() else files
+            module.exit_json(changed=bool(would), files=files, changed_files=would, summary=summary, msg=f"check mode, nothing written: {msg}")
+        if not run_dir:
             module.fail_json(msg="run_dir is required (outside check mode)")
-        if not Path(p["run_dir"]).is_dir():
-            module.fail_json(msg=f"run folder {p['run_dir']} does not exist")
-        _predict.write_prediction(p["run_dir"], prediction)
-        module.exit_json(changed=True, files=files, summary=summary, msg=msg)
+        if not Path(run_dir).is_dir():
+            module.fail_json(msg=f"run folder {run_dir} does not exist")
+        written = _predict.write_prediction(run_dir, prediction)
+        module.exit_json(changed=bool(written), files=files, changed_files=written, summary=summary, msg=msg)
     except NetfenceError as exc:
         module.fail_json(msg=str(exc))
 

@@ -70,7 +70,7 @@ def _result(specs, skipped, params):
         "probes": [s.to_dict() for s in specs],
         "pods": pods,
         "pod_names": [p["metadata"]["name"] for p in pods],
-        "skipped": skipped,
+        "unprobed": skipped,
     }
 
 

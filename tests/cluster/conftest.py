@@ -77,7 +77,7 @@ class Playbook:
         extra_file.write_text(json.dumps({**base, **extra}))
         env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
                "ANSIBLE_STDOUT_CALLBACK": "json", "ANSIBLE_LOCAL_TEMP": str(self.tmp_path / "ansible-tmp"),
-               "TMPDIR": str(self.tmp_path), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+               "TMPDIR": str(self.tmp_path), "ANSIBLE_PIPELINING": "1", "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
         proc = subprocess.run(
             [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(self.inventory / "hosts.yml"), str(REPO / "playbooks" / playbook),
              "-e", f"@{extra_file}", *args],
@@ -112,6 +112,6 @@ def failure_messages(out: dict) -> str:
                 if res.get("failed"):
                     msgs.append(str(res.get("msg", "")))
                 for item in res.get("results", []) or []:
-                    if isinstance(item, dict) and item.get("failed"):
-                        msgs.append(str(item.get("msg", "")))
+                    if isinstance(item, dict) and (item.get("failed") or "exception" in item):
+                        msgs.append(str(item.get("msg", "")) + " " + json.dumps(item.get("error", item.get("reason", "")), default=str))
     return "\n".join(msgs)

@@ -114,13 +114,18 @@ def test_module_writes_files_into_run_dir(tmp_path: Path) -> None:
     assert (run_dir / "predicted" / "matrix.json").is_file() and (run_dir / "predicted" / "TCP-3000.md").is_file()
     assert json.loads((run_dir / "predicted" / "coverage.json").read_text())["namespaces_without_default_deny"]["egress"] == ["gateway"]
     assert "namespaces without default-deny ingress: gateway" in result["msg"]
+    again = _run_module(tmp_path, {"namespaces": NAMESPACES, "manifests": MANIFESTS, "run_dir": str(run_dir)})
+    assert again["changed"] is False and again["changed_files"] == [], "same prediction, same bytes: no change"
+    check = _run_module(tmp_path, {"namespaces": NAMESPACES, "manifests": MANIFESTS[:1], "run_dir": str(run_dir), "_ansible_check_mode": True})
+    assert check["changed"] is True and "predicted/matrix.json" in check["changed_files"]
+    assert json.loads((run_dir / "predicted" / "coverage.json").read_text())["namespaces_without_default_deny"]["egress"] == ["gateway"]
 
 
 def test_module_check_mode_writes_nothing(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     run_dir.mkdir()
     result = _run_module(tmp_path, {"namespaces": NAMESPACES, "manifests": MANIFESTS, "run_dir": str(run_dir), "_ansible_check_mode": True})
-    assert result["changed"] is False and "predicted/matrix.json" in result["files"], result
+    assert result["changed"] is True and "predicted/matrix.json" in result["files"], result
     assert list(run_dir.iterdir()) == []
 
 
@@ -139,4 +144,4 @@ def test_module_documentation_is_valid_yaml_matching_the_arguments() -> None:
     assert set(doc["options"]) == {"namespaces", "manifests_dir", "manifests", "run_dir", "api_server_ip", "api_server_port",
                                    "internet_ip", "internet_port"}
     assert isinstance(yaml.safe_load(namespace["EXAMPLES"]), list)
-    assert set(yaml.safe_load(namespace["RETURN"])) == {"files", "summary", "msg"}
+    assert set(yaml.safe_load(namespace["RETURN"])) == {"files", "changed_files", "summary", "msg"}

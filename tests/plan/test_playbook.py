@@ -57,6 +57,16 @@ def test_check_mode_writes_nothing(ansible_env, tmp_path):
     assert not (tmp_path / "ev").exists()
 
 
+def test_check_mode_with_a_given_run_folder_reports_but_writes_nothing(ansible_env, tmp_path):
+    run_dir = tmp_path / "run"
+    done = _play(ansible_env, "-i", str(LAB), "--check", "--diff", "-e", f"netfence_run_dir={run_dir}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    write_task = done.stdout.split("TASK [plan : Write manifests/<namespace>.yaml", 1)[1].split("TASK [", 1)[0]
+    assert "changed: [localhost]" in write_task
+    assert "+kind: NetworkPolicy" in write_task
+    assert not run_dir.exists()
+
+
 def test_an_existing_run_folder_is_reused_and_rewritten_only_when_bytes_change(ansible_env, tmp_path):
     run_dir = tmp_path / "run"
     first = _play(ansible_env, "-i", str(LAB), "-e", f"netfence_run_dir={run_dir}")
