@@ -25,7 +25,17 @@ apply the policies, and probe the cluster before and after, keeping the evidence
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _command_names() -> list[str]:
+    """Subcommand names: one module each, named like the command it registers."""
+    return sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Build the parser; with ``only``, import just that command's module.
+
+    Importing every command costs start-up time (schema validation pulls in jsonschema), which
+    a ``netfence reachability`` call in a tight CI loop should not pay.
+    """
     parser = argparse.ArgumentParser(
         prog="netfence",
         description=DESCRIPTION,
@@ -34,16 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"netfence {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
+    for name in _command_names():
+        if only is not None and name != only:
             continue
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        module = importlib.import_module(f"{commands.__name__}.{name}")
         module.register(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    wanted = argv[0] if argv and argv[0] in _command_names() else None
+    parser = build_parser(wanted)
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help()

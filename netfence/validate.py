@@ -351,7 +351,16 @@ def _service_port_mix_up(inventory: Inventory, ns: Namespace, policy: RenderedPo
             targets = _targets(inventory, ns, spec, direction, rule)
             ports = rule.get("ports") if isinstance(rule.get("ports"), list) else []
             for pi, item in enumerate(ports):
-                if not isinstance(item, dict) or not isinstance(item.get("port"), int):
+                if not isinstance(item, dict):
+                    continue
+                if isinstance(item.get("port"), str) and targets and not any(
+                        w.port_name == item["port"] for _, w in targets):
+                    names = ", ".join(f"{o.name}/{w.name}" for o, w in targets)
+                    problems.append(Problem(
+                        policy.inventory_path(f"spec.{direction}[{ri}].ports[{pi}].port"),
+                        f"no selected pod ({names}) has a container port named {item['port']!r}, so this rule "
+                        "matches no port of theirs", "warning"))
+                if not isinstance(item.get("port"), int):
                     continue
                 protocol = item.get("protocol", "TCP")
                 if any(w.container_port is not None and _covers(item, w.container_port, w.protocol)

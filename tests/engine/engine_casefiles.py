@@ -25,12 +25,16 @@ def cases_dir() -> Path:
     return Path(__file__).resolve().parents[2] / ".." / "shared" / "netpol-cases"
 
 
-def assign_ips(state: dict[str, Any]) -> dict[str, str]:
-    ns_index = {ns["name"]: i for i, ns in enumerate(state.get("namespaces") or [])}
-    return {
-        f"{pod['namespace']}/{pod['name']}": f"10.244.{ns_index.get(pod['namespace'], 200) + 1}.{i + 5}"
-        for i, pod in enumerate(state.get("pods") or [])
-    }
+def assign_ips(states: list[dict[str, Any]]) -> dict[str, str]:
+    """One IP per pod key across all given states, so a pod keeps its IP from step to step."""
+    ips: dict[str, str] = {}
+    for state in states:
+        for pod in state.get("pods") or []:
+            key = f"{pod['namespace']}/{pod['name']}"
+            if key not in ips:
+                n = len(ips)
+                ips[key] = f"10.244.{n // 200 + 1}.{n % 200 + 5}"
+    return ips
 
 
 def substitute(obj: Any, ips: dict[str, str]) -> Any:
@@ -49,9 +53,9 @@ def substitute(obj: Any, ips: dict[str, str]) -> Any:
     return obj
 
 
-def concrete_state(state: dict[str, Any]) -> dict[str, Any]:
+def concrete_state(state: dict[str, Any], ips: dict[str, str] | None = None) -> dict[str, Any]:
     """The step's state with pod IPs assigned and every symbol replaced."""
-    ips = assign_ips(state)
+    ips = {**assign_ips([state]), **(ips or {})}
     out = substitute(state, ips)
     for pod in out.get("pods") or []:
         pod["ip"] = ips[f"{pod['namespace']}/{pod['name']}"]
@@ -59,9 +63,11 @@ def concrete_state(state: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def iter_steps() -> Iterator[tuple[str, dict[str, Any]]]:
-    """(id, step) for every step of every case file."""
+def iter_steps() -> Iterator[tuple[str, dict[str, Any], dict[str, str]]]:
+    """(id, step, pod IPs for the whole case) for every step of every case file."""
     for path in sorted(cases_dir().glob("*.yaml")):
         case = yaml.safe_load(path.read_text(encoding="utf-8"))
-        for step in case.get("steps") or []:
-            yield f"{case.get('name', path.stem)}#step{step.get('step')}", step
+        steps = case.get("steps") or []
+        ips = assign_ips([case.get("model") or {}] + [s.get("state") or {} for s in steps])
+        for step in steps:
+            yield f"{case.get('name', path.stem)}#step{step.get('step')}", step, ips

@@ -158,7 +158,7 @@ def worlds(draw: Any) -> dict[str, Any]:
     return {"namespaces": namespaces, "pods": pods, "policies": policies}
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(worlds())
 def test_engine_matches_bruteforce(state: dict[str, Any]) -> None:
     oracle = Oracle(state)

@@ -145,6 +145,13 @@ def test_container_port_name_and_range_are_fine(lab, problems):
     assert problems(lab) == []
 
 
+def test_unknown_port_name_of_the_selected_pods_is_a_warning(lab, problems):
+    lab[1]["allow_from_pods"][0]["ports"][0] = {"port": "https"}
+    assert problems(lab) == [
+        "WARNING netfence_namespaces[1].allow_from_pods[0].ports[0].port: no selected pod (prod/my-api) has a "
+        "container port named 'https', so this rule matches no port of theirs"]
+
+
 def test_world_ingress_to_workload_ports_is_an_error(lab, problems):
     lab[0]["extra_policies"] = [{"name": "public", "spec": {
         "podSelector": {"matchLabels": {"app": "my-api"}}, "policyTypes": ["Ingress"],

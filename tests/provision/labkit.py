@@ -199,7 +199,7 @@ def fake_path(root: Path, tools: tuple[str, ...] = ("docker", "kind", "minikube"
     /usr/local/bin is left out on purpose: a real docker CLI may live there.
     """
     fake_bin = root / "fake-bin"
-    fake_bin.mkdir(exist_ok=True)
+    fake_bin.mkdir(parents=True, exist_ok=True)
     for tool in tools:
         link = fake_bin / tool
         if not link.exists():

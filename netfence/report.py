@@ -1,0 +1,234 @@
+"""The security-review report: observed before/after vs predicted, disagreements, blast radius, coverage.
+
+Pure: :func:`build` turns the contents of a run folder (already loaded) into a plain dict, and
+:func:`to_markdown` renders it. :func:`load_run` is the only function that reads files, so the
+report can be rebuilt from recorded evidence anywhere, with no cluster.
+
+Cells of the matrices read ``before → after (predicted)`` with one letter per outcome:
+``Y`` allowed, ``N`` blocked, ``R`` refused, ``D`` dns-error, ``E`` error, ``·`` not probed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from netfence.errors import NetfenceError
+
+LETTER = {"allowed": "Y", "blocked": "N", "refused": "R", "dns-error": "D", "error": "E", None: "·"}
+_PHASES = ["before", "after"]
+PHASE_FILES = {"before": "probes/before.json", "after": "probes/after.json"}
+BLAST_FILE = "blast-radius.json"
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise NetfenceError(f"{path} is not valid JSON: {exc}") from None
+
+
+def load_run(run_dir: str | Path) -> dict[str, Any]:
+    """Read whatever evidence the run folder holds; missing parts are None."""
+    root = Path(run_dir)
+    if not root.is_dir():
+        raise NetfenceError(f"run folder {root} does not exist")
+
+    def opt(rel: str) -> Any:
+        path = root / rel
+        return _read_json(path) if path.is_file() else None
+
+    return {
+        "run_dir": str(root),
+        "run": opt("run.json") or {},
+        "phases": {phase: doc for phase, rel in PHASE_FILES.items() if (doc := opt(rel)) is not None},
+        "predicted": opt("predicted/matrix.json"),
+        "blast": opt(BLAST_FILE),
+        "predicted_blast": opt("predicted/blast-radius.json"),
+    }
+
+
+def likely_cause(outcome: str, wanted: str, detail: str = "", before: str | None = None) -> str:
+    """Why an observed outcome may differ from what was predicted or expected."""
+    if outcome == "allowed" and wanted == "blocked":
+        if before == "allowed":
+            return ("allowed both before and after the policies: the CNI may not enforce NetworkPolicy "
+                    "(or the policies were not applied, or their selectors do not match the pod's labels)")
+        return "allowed although a policy should block it: a broader allow rule, or the CNI not enforcing"
+    if outcome == "blocked" and wanted == "allowed":
+        return ("blocked although allowed by the model: egress of the source may be restricted without this rule, "
+                "or a namespace/pod label differs from the inventory")
+    if outcome == "refused":
+        return ("reached, but nothing listens on that port: a wrong port (e.g. Service port 80 vs container port 3000) "
+                "or the target is not running; not a policy decision")
+    if outcome == "dns-error":
+        return "the name did not resolve: DNS egress (UDP/TCP 53 to kube-dns) is missing for the source"
+    if outcome == "error":
+        return f"the probe itself failed: {detail}" if detail else "the probe itself failed"
+    return "unexplained disagreement"
+
+
+def _source_label(record: Mapping[str, Any]) -> str:
+    src = record["source"]
+    if src.get("workload"):
+        return f"{src['namespace']}/{src['workload']}"
+    labels = ",".join(f"{k}={v}" for k, v in sorted((src.get("labels") or {}).items()))
+    return f"{src['namespace']}/{{{labels}}}"
+
+
+def _target_label(record: Mapping[str, Any]) -> str:
+    tgt = record["target"]
+    return tgt["ref"] if tgt["kind"] in ("service", "pod") else f"{tgt['kind']}:{tgt['ref']}"
+
+
+def _predicted_index(predicted: Any) -> dict[tuple[str, str, int, str], bool]:
+    rows = predicted.get("rows", predicted.get("matrix", [])) if isinstance(predicted, Mapping) else (predicted or [])
+    index = {}
+    for row in rows if isinstance(rows, list) else []:
+        try:
+            index[(row["from"], row["to"], int(row["port"]), str(row.get("protocol", "TCP")).upper())] = bool(row["allowed"])
+        except (KeyError, TypeError, ValueError):
+            continue
+    return index
+
+
+def build(run: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything the Markdown report and CI need, as plain data."""
+    phases: Mapping[str, Any] = run.get("phases") or {}
+    predicted = _predicted_index(run.get("predicted"))
+    cells: dict[tuple[str, int], dict[tuple[str, str], dict[str, Any]]] = {}
+    disagreements: list[dict[str, Any]] = []
+    for phase in ("before", "after"):
+        for rec in (phases.get(phase) or {}).get("records", []):
+            key = (rec["protocol"], int(rec["port"]))
+            cell = cells.setdefault(key, {}).setdefault((_source_label(rec), _target_label(rec)), {})
+            cell[phase] = rec["outcome"]
+            if rec.get("predicted") is not None:
+                cell["predicted"] = "allowed" if rec["predicted"] else "blocked"
+            elif (p := predicted.get((_source_label(rec), _target_label(rec), int(rec["port"]), rec["protocol"]))) is not None:
+                cell["predicted"] = "allowed" if p else "blocked"
+    for phase in ("before", "after"):
+        for rec in (phases.get(phase) or {}).get("records", []):
+            cell = cells[(rec["protocol"], int(rec["port"]))][(_source_label(rec), _target_label(rec))]
+            wanted, against = rec.get("expected"), ("predicted" if rec.get("origin") == "predicted" else "expected")
+            if wanted is None and phase == "after" and cell.get("predicted"):
+                wanted, against = cell["predicted"], "predicted"
+            if wanted is None or rec["outcome"] == wanted:
+                continue
+            disagreements.append({
+                "phase": phase, "name": rec["name"], "source": _source_label(rec), "target": _target_label(rec),
+                "port": rec["port"], "protocol": rec["protocol"], "observed": rec["outcome"], "against": against,
+                "wanted": wanted, "cause": likely_cause(rec["outcome"], wanted, rec.get("detail", ""), cell.get("before")),
+            })
+    matrices = []
+    for (protocol, port), grid in sorted(cells.items()):
+        sources = sorted({s for s, _ in grid})
+        targets = sorted({t for _, t in grid})
+        matrices.append({"protocol": protocol, "port": port, "sources": sources, "targets": targets,
+                         "cells": {f"{s}|{t}": v for (s, t), v in grid.items()}})
+    return {
+        "run_id": (run.get("run") or {}).get("run_id") or Path(str(run.get("run_dir", ""))).name,
+        "cluster": (run.get("run") or {}).get("cluster", ""),
+        "phases": {p: doc.get("summary", {}) for p, doc in phases.items()},
+        "matrices": matrices,
+        "disagreements": sorted(disagreements, key=lambda d: (d["phase"], d["name"])),
+        "blast": _blast(run.get("blast"), run.get("predicted_blast")),
+        "coverage": _coverage(phases, predicted),
+    }
+
+
+def _blast(observed: Any, predicted: Any) -> dict[str, Any] | None:
+    if not observed:
+        return None
+    pred_rows = predicted.get("rows", predicted.get("targets", [])) if isinstance(predicted, Mapping) else (predicted or [])
+    pred: dict[tuple[str, int], bool] = {}
+    for row in pred_rows if isinstance(pred_rows, list) else []:
+        target = row.get("to", row.get("target")) if isinstance(row, Mapping) else None
+        if target is not None and "port" in row and "allowed" in row:
+            pred[(str(target), int(row["port"]))] = bool(row["allowed"])
+    rows = []
+    for rec in observed.get("records", []):
+        target = _target_label(rec)
+        p = pred.get((target, int(rec["port"])), pred.get((rec["target"]["ref"], int(rec["port"]))))
+        rows.append({"target": target, "port": rec["port"], "protocol": rec["protocol"], "observed": rec["outcome"],
+                     "predicted": None if p is None else ("allowed" if p else "blocked")})
+    first = (observed.get("records") or [{}])[0]
+    return {
+        "source": _source_label(first) if first else "",
+        "rows": rows,
+        "reachable": sorted(f"{r['target']}:{r['port']}" for r in rows if r["observed"] == "allowed"),
+        "disagreements": [r for r in rows if r["predicted"] and r["observed"] != r["predicted"]],
+    }
+
+
+def _coverage(phases: Mapping[str, Any], predicted: Mapping[tuple[str, str, int, str], bool]) -> dict[str, Any]:
+    after = (phases.get("after") or {}).get("records", [])
+    probed = {(_source_label(r), _target_label(r), int(r["port"]), r["protocol"]) for r in after}
+    unprobed = sorted(f"{s} -> {t} {proto}/{port}" for (s, t, port, proto) in predicted if (s, t, port, proto) not in probed and s != t)
+    return {
+        "probes": {p: len(doc.get("records", [])) for p, doc in phases.items()},
+        "probe_pods": {p: doc.get("pods", 0) for p, doc in phases.items()},
+        "predicted_rows": len(predicted),
+        "predicted_unprobed": unprobed,
+        "phases_missing": [p for p in ("before", "after") if p not in phases],
+    }
+
+
+def _table(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> list[str]:
+    header = list(header)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    return lines
+
+
+def _cell(value: Mapping[str, str] | None) -> str:
+    if not value:
+        return "·"
+    return f"{LETTER[value.get('before')]}→{LETTER[value.get('after')]} ({LETTER[value.get('predicted')]})"
+
+
+def to_markdown(report: Mapping[str, Any]) -> str:
+    """The reviewer's report."""
+    out = [f"# netfence report: {report['cluster'] or 'cluster'} run {report['run_id']}", ""]
+    dis = report["disagreements"]
+    out += [f"**{len(dis)} disagreement(s)** between observed and expected/predicted reachability." if dis
+            else "**No disagreements** between observed and expected/predicted reachability.", ""]
+    out += ["## Probe rounds", ""]
+    out += _table(["phase", "probes", "allowed", "blocked", "refused", "dns-error", "error", "mismatches"],
+                  [[p, s.get("total", 0), *(s.get("outcomes", {}).get(o, 0) for o in ("allowed", "blocked", "refused", "dns-error", "error")),
+                    len(s.get("mismatches", []))] for p, s in sorted(report["phases"].items(), key=lambda i: _PHASES.index(i[0]))])
+    out += ["", "## Matrices per port", "",
+            "Cells read `before→after (predicted)`: Y allowed, N blocked, R refused, D dns-error, E error, · not probed.", ""]
+    for matrix in report["matrices"]:
+        out += [f"### {matrix['protocol']}/{matrix['port']}", ""]
+        out += _table(["from \\ to", *matrix["targets"]],
+                      [[s, *(_cell(matrix["cells"].get(f"{s}|{t}")) for t in matrix["targets"])] for s in matrix["sources"]])
+        out.append("")
+    out += ["## Disagreements", ""]
+    if dis:
+        out += _table(["phase", "probe", "from", "to", "port", "observed", "wanted", "likely cause"],
+                      [[d["phase"], d["name"], d["source"], d["target"], f"{d['protocol']}/{d['port']}", d["observed"],
+                        f"{d['wanted']} ({d['against']})", d["cause"]] for d in dis])
+    else:
+        out.append("None.")
+    out += ["", "## Blast radius", ""]
+    blast = report.get("blast")
+    if blast:
+        out += [f"A rogue pod `{blast['source']}` still reaches: " + (", ".join(f"`{r}`" for r in blast["reachable"]) or "nothing") + ".", ""]
+        out += _table(["target", "port", "observed", "predicted"],
+                      [[r["target"], f"{r['protocol']}/{r['port']}", r["observed"], r["predicted"] or "·"] for r in blast["rows"]])
+        for row in blast["disagreements"]:
+            out.append(f"- {row['target']}:{row['port']}: observed {row['observed']}, predicted {row['predicted']}: "
+                       f"{likely_cause(row['observed'], row['predicted'])}")
+    else:
+        out.append("Not run (playbooks/blast_radius.yml).")
+    cov = report["coverage"]
+    out += ["", "## Coverage", "",
+            f"- probes per phase: {', '.join(f'{p} {n}' for p, n in sorted(cov['probes'].items())) or 'none'}",
+            f"- probe pods per phase (one per source identity): {', '.join(f'{p} {n}' for p, n in sorted(cov['probe_pods'].items())) or 'none'}",
+            f"- predicted pairs: {cov['predicted_rows']}, not probed after the policies: {len(cov['predicted_unprobed'])}"]
+    out += [f"  - {row}" for row in cov["predicted_unprobed"][:50]]
+    if cov["phases_missing"]:
+        out.append(f"- phases without evidence: {', '.join(cov['phases_missing'])}")
+    return "\n".join(out) + "\n"

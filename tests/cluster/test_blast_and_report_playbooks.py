@@ -1,0 +1,45 @@
+"""playbooks/blast_radius.yml then playbooks/report.yml on the same run folder, against the API double.
+
+The double has no exec, so every blast-radius probe is an ``error`` record: this proves discovery,
+the rogue pod's lifecycle, the evidence files, the report and the seal, not reachability."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+from conftest import failure_messages
+from netfence import evidence
+
+SERVICES = [
+    {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "my-api", "namespace": "dev"},
+     "spec": {"ports": [{"port": 80, "targetPort": 3000, "protocol": "TCP"}]}},
+    {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "kube-dns", "namespace": "kube-system"},
+     "spec": {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}},
+    {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "kubernetes", "namespace": "default"},
+     "spec": {"ports": [{"port": 443, "protocol": "TCP"}]}},
+]
+
+
+def test_blast_radius_then_report_and_seal(api, playbook, run_dir):
+    for svc in SERVICES:
+        api.put("services", svc)
+    rc, out, err = playbook.run("blast_radius.yml", {"netfence_run_dir": str(run_dir), "blast_radius_namespace": "dev"})
+    assert rc == 0, failure_messages(out) or err
+    [created] = api.writes("POST", "pods")
+    assert created["namespace"] == "dev"
+    assert created["body"]["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "netfence", "netfence.io/role": "probe"}
+    assert [c["name"] for c in api.writes("DELETE", "pods")] == [created["body"]["metadata"]["name"]]
+    assert api.names("pods") == []
+    doc = json.loads((run_dir / "blast-radius.json").read_text())
+    assert sorted(r["name"] for r in doc["records"]) == [
+        "blast cluster-dns:53/UDP", "blast dev/my-api:80", "blast internet 1.1.1.1:443",
+        "blast kube-system/kube-dns:53", "blast kubernetes-api:443"]
+
+    rc, out, err = playbook.run("report.yml", {"netfence_run_dir": str(run_dir)})
+    assert rc == 0, failure_messages(out) or err
+    report = (run_dir / "report.md").read_text()
+    assert "## Blast radius" in report and "phases without evidence: before, after" in report
+    suites = ET.parse(run_dir / "junit.xml").getroot().findall("testsuite")
+    assert [s.get("name") for s in suites] == ["netfence.blast-radius"] and suites[0].get("errors") == "5"
+    assert evidence.verify(run_dir) == []

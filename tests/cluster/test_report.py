@@ -1,0 +1,93 @@
+"""Report and JUnit XML built from recorded evidence (fixtures/run-lab, made by make_fixture.py)."""
+
+from __future__ import annotations
+
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from netfence import junit, report
+from netfence.cli import main
+
+FIXTURE = Path(__file__).parent / "fixtures" / "run-lab"
+
+
+@pytest.fixture
+def run_copy(tmp_path) -> Path:
+    return Path(shutil.copytree(FIXTURE, tmp_path / "run"))
+
+
+def test_disagreements_carry_the_likely_cause():
+    built = report.build(report.load_run(FIXTURE))
+    by_name = {d["name"]: d for d in built["disagreements"]}
+    assert set(by_name) == {"gateway-to-prod-api-allowed", "predicted dev/my-api -> prod/my-api TCP/3000",
+                            "predicted monitoring/scraper -> dev/my-api TCP/80"}
+    assert "DNS egress" in by_name["gateway-to-prod-api-allowed"]["cause"]
+    assert "CNI may not enforce" in by_name["predicted dev/my-api -> prod/my-api TCP/3000"]["cause"]
+    assert by_name["predicted dev/my-api -> prod/my-api TCP/3000"]["against"] == "predicted"
+    assert "wrong port" in by_name["predicted monitoring/scraper -> dev/my-api TCP/80"]["cause"]
+
+
+def test_matrices_show_before_after_and_prediction_per_port():
+    built = report.build(report.load_run(FIXTURE))
+    ports = [(m["protocol"], m["port"]) for m in built["matrices"]]
+    assert ports == [("TCP", 80), ("TCP", 443), ("TCP", 3000)]
+    m3000 = built["matrices"][2]
+    assert m3000["cells"]["dev/my-api|prod/my-api"] == {"before": "allowed", "after": "allowed", "predicted": "blocked"}
+    markdown = report.to_markdown(built)
+    assert "| dev/my-api | · | Y→Y (N) |" in markdown
+    assert "**3 disagreement(s)**" in markdown
+
+
+def test_blast_radius_lists_what_stays_reachable_next_to_the_prediction():
+    blast = report.build(report.load_run(FIXTURE))["blast"]
+    assert blast["reachable"] == ["api:kubernetes:443", "dns:cluster-dns:53"]
+    api_row = next(r for r in blast["rows"] if r["target"] == "api:kubernetes")
+    assert api_row["predicted"] == "allowed"
+    assert blast["disagreements"] == []
+
+
+def test_coverage_counts_pods_per_identity_and_unprobed_predictions():
+    cov = report.build(report.load_run(FIXTURE))["coverage"]
+    assert cov["probes"] == {"before": 7, "after": 7} and cov["probe_pods"] == {"before": 4, "after": 4}
+    assert cov["predicted_rows"] == 4 and cov["predicted_unprobed"] == [] and cov["phases_missing"] == []
+
+
+def test_junit_has_one_case_per_probe_and_phase_with_failures():
+    loaded = report.load_run(FIXTURE)
+    xml = junit.build({**loaded["phases"], "blast-radius": loaded["blast"]})
+    root = ET.fromstring(xml)
+    suites = {s.get("name"): s for s in root.findall("testsuite")}
+    assert list(suites) == ["netfence.before", "netfence.after", "netfence.blast-radius"]
+    assert [len(s.findall("testcase")) for s in suites.values()] == [7, 7, 5]
+    after = suites["netfence.after"]
+    assert after.get("failures") == "3" and after.get("errors") == "0"
+    failed = {c.get("name"): c.find("failure") for c in after.findall("testcase") if c.find("failure") is not None}
+    assert "DNS egress" in failed["gateway-to-prod-api-allowed"].get("message")
+    assert suites["netfence.before"].get("failures") == "0"
+    assert root.get("tests") == "19"
+
+
+def test_cli_writes_report_and_junit_never_overwrites_and_gates(run_copy, capsys):
+    assert main(["report", "--run-dir", str(run_copy), "--write"]) == 0
+    assert (run_copy / "report.md").read_text().startswith("# netfence report: netfence-lab run 20261126T110500Z-abc123")
+    ET.parse(run_copy / "junit.xml")
+    assert main(["report", "--run-dir", str(run_copy), "--write"]) == 2
+    assert "never overwritten" in capsys.readouterr().err
+    assert main(["report", "--run-dir", str(run_copy), "--fail-on-disagreement"]) == 1
+
+
+def test_cli_on_a_missing_or_broken_run_folder_is_a_clear_error(tmp_path, capsys):
+    assert main(["report", "--run-dir", str(tmp_path / "nope")]) == 2
+    assert "does not exist" in capsys.readouterr().err
+    (tmp_path / "probes").mkdir()
+    (tmp_path / "probes" / "after.json").write_text("{broken")
+    assert main(["report", "--run-dir", str(tmp_path)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_report_of_a_run_without_probes_says_what_is_missing(tmp_path):
+    markdown = report.to_markdown(report.build(report.load_run(tmp_path)))
+    assert "phases without evidence: before, after" in markdown and "Not run" in markdown
