@@ -86,6 +86,8 @@ def _predicted_index(predicted: Any) -> dict[tuple[str, str, int, str], bool]:
     rows = predicted.get("rows", predicted.get("matrix", [])) if isinstance(predicted, Mapping) else (predicted or [])
     index = {}
     for row in rows if isinstance(rows, list) else []:
+        if not isinstance(row, Mapping) or row.get("declared") is False:
+            continue  # nothing listens on that port: not a reachability question
         try:
             index[(row["from"], row["to"], int(row["port"]), str(row.get("protocol", "TCP")).upper())] = bool(row["allowed"])
         except (KeyError, TypeError, ValueError):
@@ -138,24 +140,55 @@ def build(run: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _predicted_blast(predicted: Any, namespace: str) -> dict[tuple[str, str, int], bool]:
+    """Index the engine's blast radius for one namespace by (target kind, ref, port).
+
+    Understands the plan's format (``{"namespaces": [{namespace, workloads, api_server, dns,
+    internet}]}``) and a plain list of ``{to|target, port, allowed}`` rows.
+    """
+    index: dict[tuple[str, str, int], bool] = {}
+    if isinstance(predicted, Mapping) and isinstance(predicted.get("namespaces"), list):
+        entry = next((e for e in predicted["namespaces"] if isinstance(e, Mapping) and e.get("namespace") == namespace), None)
+        if entry is None:
+            return index
+        for wl in entry.get("workloads") or []:
+            port = wl.get("service_port") or wl.get("port")
+            if port is not None:
+                index[("service", str(wl["target"]), int(port))] = bool(wl["allowed"])
+        if isinstance(entry.get("api_server"), Mapping):
+            index[("api", "kubernetes", 443)] = bool(entry["api_server"].get("allowed"))
+        dns = entry.get("dns") or {}
+        for proto in ("udp", "tcp"):
+            if proto in dns:
+                index[("dns", proto.upper(), 53)] = bool(dns[proto])
+        if isinstance(entry.get("internet"), Mapping):
+            index[("external", str(entry["internet"].get("ip")), int(entry["internet"].get("port", 443)))] = bool(entry["internet"].get("allowed"))
+        return index
+    rows = predicted.get("rows", []) if isinstance(predicted, Mapping) else (predicted or [])
+    for row in rows if isinstance(rows, list) else []:
+        target = row.get("to", row.get("target")) if isinstance(row, Mapping) else None
+        if target is not None and "port" in row and "allowed" in row:
+            index[("any", str(target), int(row["port"]))] = bool(row["allowed"])
+    return index
+
+
 def _blast(observed: Any, predicted: Any) -> dict[str, Any] | None:
     if not observed:
         return None
-    pred_rows = predicted.get("rows", predicted.get("targets", [])) if isinstance(predicted, Mapping) else (predicted or [])
-    pred: dict[tuple[str, int], bool] = {}
-    for row in pred_rows if isinstance(pred_rows, list) else []:
-        target = row.get("to", row.get("target")) if isinstance(row, Mapping) else None
-        if target is not None and "port" in row and "allowed" in row:
-            pred[(str(target), int(row["port"]))] = bool(row["allowed"])
+    records = observed.get("records", [])
+    namespace = records[0]["source"]["namespace"] if records else ""
+    pred = _predicted_blast(predicted, namespace)
     rows = []
-    for rec in observed.get("records", []):
-        target = _target_label(rec)
-        p = pred.get((target, int(rec["port"])), pred.get((rec["target"]["ref"], int(rec["port"]))))
-        rows.append({"target": target, "port": rec["port"], "protocol": rec["protocol"], "observed": rec["outcome"],
+    for rec in records:
+        tgt, port = rec["target"], int(rec["port"])
+        key = (tgt["kind"], tgt["ref"], port)
+        if tgt["kind"] == "dns":
+            key = ("dns", rec["protocol"], 53)
+        p = pred.get(key, pred.get(("any", tgt["ref"], port), pred.get(("any", _target_label(rec), port))))
+        rows.append({"target": _target_label(rec), "port": rec["port"], "protocol": rec["protocol"], "observed": rec["outcome"],
                      "predicted": None if p is None else ("allowed" if p else "blocked")})
-    first = (observed.get("records") or [{}])[0]
     return {
-        "source": _source_label(first) if first else "",
+        "source": _source_label(records[0]) if records else "",
         "rows": rows,
         "reachable": sorted(f"{r['target']}:{r['port']}" for r in rows if r["observed"] == "allowed"),
         "disagreements": [r for r in rows if r["predicted"] and r["observed"] != r["predicted"]],

@@ -138,6 +138,8 @@ def from_predicted(matrix: Any, namespaces: Iterable[Mapping[str, Any]], *, phas
             skipped.append(f"{row!r}: not a matrix row")
             continue
         label = f"{src} -> {dst} {protocol}/{port}"
+        if row.get("declared") is False:
+            continue  # nothing listens there: a probe could only be refused
         if protocol != "TCP":
             skipped.append(f"{label}: {protocol} is not probed (only TCP connect and DNS)")
             continue

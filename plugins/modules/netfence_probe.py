@@ -38,7 +38,40 @@ options:
   concurrency: {type: int, default: 50, description: Probes in flight at once.}
   request_timeout: {type: float, default: 10.0, description: Timeout of each API request.}
   pod_wait_timeout: {type: float, default: 120.0, description: How long probe pods may take to run.}
-author: netfence
+author: netfence maintainers
+"""
+
+EXAMPLES = r"""
+- name: Plan probes and probe pods
+  netfence_probe:
+    action: plan
+    probes: "{{ netfence_probes }}"
+    namespaces: "{{ netfence_namespaces }}"
+    predicted_matrix: "{{ netfence_run_dir }}/predicted/matrix.json"
+    phase: after
+    run_id: "{{ netfence_run_dir | basename }}"
+    image: "{{ netfence_probe_image }}"
+  register: planned
+
+- name: Run them (the probe pods must exist)
+  netfence_probe:
+    action: run
+    probes: "{{ planned.probes }}"
+    phase: after
+    run_dir: "{{ netfence_run_dir }}"
+    cluster: "{{ netfence_cluster_name }}"
+    kubeconfig: "{{ netfence_kubeconfig }}"
+    context: "{{ netfence_kube_context }}"
+"""
+
+RETURN = r"""
+probes: {description: Planned probes (plan, plan_blast)., returned: plan and plan_blast, type: list}
+pods: {description: One probe pod manifest per source identity., returned: plan and plan_blast, type: list}
+pod_names: {description: Names of those pods., returned: plan and plan_blast, type: list}
+unprobed: {description: Predicted rows that cannot be probed, with the reason., returned: plan, type: list}
+path: {description: The record file written., returned: run, type: str}
+summary: {description: Counts per outcome and the mismatching probes., returned: run, type: dict}
+pods_failed: {description: Source identities whose probe pod never ran, with the reason., returned: run, type: dict}
 """
 
 import os

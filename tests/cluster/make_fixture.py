@@ -30,12 +30,23 @@ PROBES = [
     {"name": "dev-to-internet-https-allowed", "from": {"namespace": "dev", "workload": "my-api"}, "to": {"external": "1.1.1.1"}, "port": 443,
      "expect": {"before": "allowed", "after": "allowed"}},
 ]
+# The plan's format (netfence/predict.py); "declared": false rows (nothing listens) are not probed.
 PREDICTED = [
-    {"from": "monitoring/scraper", "to": "dev/my-api", "port": 3000, "protocol": "TCP", "allowed": True},
-    {"from": "monitoring/scraper", "to": "dev/my-api", "port": 80, "protocol": "TCP", "allowed": True},
-    {"from": "dev/my-api", "to": "prod/my-api", "port": 3000, "protocol": "TCP", "allowed": False},
-    {"from": "prod/my-api", "to": "dev/my-api", "port": 3000, "protocol": "TCP", "allowed": False},
+    {"from": "monitoring/scraper", "to": "dev/my-api", "port": 3000, "protocol": "TCP", "allowed": True, "declared": True},
+    {"from": "monitoring/scraper", "to": "dev/my-api", "port": 80, "protocol": "TCP", "allowed": True, "declared": True},
+    {"from": "dev/my-api", "to": "prod/my-api", "port": 3000, "protocol": "TCP", "allowed": False, "declared": True},
+    {"from": "prod/my-api", "to": "dev/my-api", "port": 3000, "protocol": "TCP", "allowed": False, "declared": True},
+    {"from": "dev/my-api", "to": "monitoring/scraper", "port": 3000, "protocol": "TCP", "allowed": False, "declared": False},
 ]
+PREDICTED_BLAST = {"schema_version": 1, "namespaces": [{
+    "namespace": "dev", "pod": "dev/netfence-rogue",
+    "workloads": [{"target": "dev/my-api", "service_port": 80, "port": 3000, "protocol": "TCP", "allowed": False},
+                  {"target": "prod/my-api", "service_port": 80, "port": 3000, "protocol": "TCP", "allowed": False}],
+    "reachable": [],
+    "api_server": {"ip": "172.18.0.2", "port": 6443, "allowed": True},
+    "dns": {"udp": True, "tcp": True},
+    "internet": {"ip": "1.1.1.1", "port": 443, "allowed": True},
+}]}
 POD_IPS = {"dev": "192.168.1.10", "prod": "192.168.2.10"}
 
 
@@ -62,7 +73,7 @@ def main() -> None:
     (OUT / "predicted").mkdir(parents=True)
     (OUT / "probes").mkdir()
     (OUT / "run.json").write_text(json.dumps({"run_id": "20261126T110500Z-abc123", "cluster": "netfence-lab"}, indent=2) + "\n")
-    (OUT / "predicted" / "matrix.json").write_text(json.dumps(PREDICTED, indent=2) + "\n")
+    (OUT / "predicted" / "matrix.json").write_text(json.dumps({"schema_version": 1, "rows": PREDICTED}, indent=2) + "\n")
     stamps = {"started_at": "2026-11-26T11:05:00.000Z", "finished_at": "2026-11-26T11:05:09.000Z"}
     for phase, script in (("before", lambda *a: CONNECTED), ("after", after_script)):
         specs = plan.from_inventory(PROBES, NAMESPACES) + plan.from_predicted(PREDICTED, NAMESPACES, phase=phase)[0]
@@ -81,8 +92,7 @@ def main() -> None:
     doc = phase_document(run_id="20261126T110500Z-abc123", phase="blast-radius", cluster="netfence-lab", context="kind-netfence-lab",
                          pods=len(pods), records=records, **stamps)
     (OUT / "blast-radius.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
-    (OUT / "predicted" / "blast-radius.json").write_text(json.dumps(
-        [{"to": "kubernetes", "port": 443, "allowed": True}, {"to": "dev/my-api", "port": 80, "allowed": False}], indent=2) + "\n")
+    (OUT / "predicted" / "blast-radius.json").write_text(json.dumps(PREDICTED_BLAST, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -24,15 +24,18 @@ def seed(api):
 
 DESIRED = [netpol("dev", "netfence-default-deny-ingress", DENY_INGRESS), netpol("dev", "netfence-default-deny-egress", DENY_EGRESS),
            netpol("dev", "netfence-allow-dns-egress", DNS_EGRESS)]
+# prod restricts egress without DNS, acknowledged in the inventory
+PROD_NO_DNS = netpol("prod", "netfence-default-deny-egress", DENY_EGRESS)
+ACK_PROD = {"netfence_namespaces": [{"name": "prod", "acknowledge": {"egress_without_dns": True}}]}
 
 
 def test_check_then_apply_prune_snapshot_idempotence_and_rollback(api, playbook, run_dir):
     seed(api)
-    write_manifests(run_dir, DESIRED)
+    write_manifests(run_dir, [*DESIRED, PROD_NO_DNS])
     original = {k: (v["spec"], v["metadata"].get("labels")) for k, v in api.objects["networkpolicies"].items()}
 
     # --check --diff: shows every change through server-side dry run, changes nothing
-    rc, out, err = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir)}, "--check", "--diff")
+    rc, out, err = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir), **ACK_PROD}, "--check", "--diff")
     assert rc == 0, failure_messages(out) or err
     assert api.writes(dry_run=False) == []
     assert {c["method"] for c in api.writes(dry_run=True)} == {"PATCH", "DELETE"}
@@ -45,12 +48,13 @@ def test_check_then_apply_prune_snapshot_idempotence_and_rollback(api, playbook,
 
     # apply: server-side apply as netfence, prune only netfence's own, snapshot first
     api.calls.clear()
-    rc, out, err = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir)})
+    rc, out, err = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir), **ACK_PROD})
     assert rc == 0, failure_messages(out) or err
     assert api.names("networkpolicies") == ["dev/netfence-allow-dns-egress", "dev/netfence-default-deny-egress",
-                                            "dev/netfence-default-deny-ingress", "dev/team-owned", "prod/other-tool"]
+                                            "dev/netfence-default-deny-ingress", "dev/team-owned",
+                                            "prod/netfence-default-deny-egress", "prod/other-tool"]
     applies = [c for c in api.writes("PATCH") if c["content_type"].startswith("application/apply-patch")]
-    assert len(applies) == 3 and all(c["query"].get("fieldManager") == "netfence" and c["query"].get("force") != "true" for c in applies)
+    assert len(applies) == 4 and all(c["query"].get("fieldManager") == "netfence" and c["query"].get("force") != "true" for c in applies)
     deleted = sorted(f"{c['namespace']}/{c['name']}" for c in api.writes("DELETE"))
     assert deleted == ["dev/netfence-old", "prod/netfence-gone"]  # never team-owned or helm's
     assert api.get("networkpolicies", "dev", "team-owned")["spec"] == FOREIGN["spec"]
@@ -61,7 +65,7 @@ def test_check_then_apply_prune_snapshot_idempotence_and_rollback(api, playbook,
 
     # again: nothing changes, the first snapshot is kept
     api.calls.clear()
-    rc, out, _ = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir)})
+    rc, out, _ = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir), **ACK_PROD})
     assert rc == 0
     assert not [r for r in task_results(out, "Apply each declared")[0]["results"] if r.get("changed")]
     assert api.writes(dry_run=False) == [c for c in api.writes(dry_run=False) if c["method"] == "PATCH"]
@@ -89,14 +93,11 @@ def test_conflicting_foreign_policy_is_never_forced(api, playbook, run_dir):
     assert api.get("networkpolicies", "dev", "netfence-default-deny-ingress")["spec"]["policyTypes"] == ["Egress"]
 
 
-def test_egress_without_dns_is_refused_unless_acknowledged(api, playbook, run_dir):
+def test_egress_without_dns_is_refused(api, playbook, run_dir):
     write_manifests(run_dir, DESIRED[:2])
     rc, out, _ = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir)})
     assert rc != 0 and "Egress is restricted in dev but no egress rule allows DNS" in failure_messages(out)
-    assert api.writes() == []
-    ack = [{"name": "dev", "acknowledge": {"egress_without_dns": True}}]
-    rc, out, err = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir), "netfence_namespaces": ack})
-    assert rc == 0, failure_messages(out) or err
+    assert api.writes() == []  # the acknowledged case is part of the lifecycle test (prod)
 
 
 def test_missing_namespace_is_a_clear_message_and_changes_nothing(api, playbook, run_dir):

@@ -75,6 +75,7 @@ def test_predicted_matrix_expects_the_prediction_after_policies_only():
         {"from": "dev/my-api", "to": "dev/my-api", "port": 3000, "protocol": "TCP", "allowed": True},
         {"from": "dev/my-api", "to": "kube-system/coredns", "port": 53, "protocol": "UDP", "allowed": True},
         {"from": "dev/ghost", "to": "dev/my-api", "port": 3000, "protocol": "TCP", "allowed": True},
+        {"from": "dev/my-api", "to": "monitoring/scraper", "port": 3000, "protocol": "TCP", "allowed": False, "declared": False},
     ]
     after, skipped = plan.from_predicted({"rows": rows}, NAMESPACES, phase="after")
     assert [(s.name, s.expected("after"), s.predicted) for s in after] == [

@@ -52,9 +52,11 @@ def test_probe_round_uses_one_pod_per_identity_writes_evidence_and_removes_pods(
     assert (run_dir / "SHA256SUMS").is_file()
 
     # evidence is never overwritten: a second 'before' round in the same run folder is refused
+    # before any probe pod is created
+    api.calls.clear()
     rc, out, _ = playbook.run("probe.yml", extra(run_dir))
     assert rc != 0 and "never overwritten" in failure_messages(out)
-    assert api.names("pods") == []
+    assert api.writes() == []
 
 
 def test_check_mode_creates_nothing_and_writes_nothing(api, playbook, run_dir):

@@ -63,11 +63,22 @@ def concrete_state(state: dict[str, Any], ips: dict[str, str] | None = None) -> 
     return out
 
 
-def iter_steps() -> Iterator[tuple[str, dict[str, Any], dict[str, str]]]:
+def upstream_cases_dir() -> Path:
+    """Our own transcriptions of further upstream tests (``upstream_transcribe.py`` writes them)."""
+    return Path(__file__).resolve().parent / "upstream_cases"
+
+
+def case_files() -> list[Path]:
+    """Every case file: the shared folder (when present) and ``upstream_cases/``."""
+    files = sorted(cases_dir().glob("*.yaml")) if cases_dir().is_dir() else []
+    return files + sorted(upstream_cases_dir().glob("*.yaml"))
+
+
+def iter_steps(paths: list[Path] | None = None) -> Iterator[tuple[str, dict[str, Any], dict[str, str]]]:
     """(id, step, pod IPs for the whole case) for every step of every case file."""
-    for path in sorted(cases_dir().glob("*.yaml")):
+    for path in case_files() if paths is None else paths:
         case = yaml.safe_load(path.read_text(encoding="utf-8"))
         steps = case.get("steps") or []
         ips = assign_ips([case.get("model") or {}] + [s.get("state") or {} for s in steps])
         for step in steps:
-            yield f"{case.get('name', path.stem)}#step{step.get('step')}", step, ips
+            yield f"{path.parent.name}/{case.get('name', path.stem)}#step{step.get('step')}", step, ips

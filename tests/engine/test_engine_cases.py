@@ -1,17 +1,23 @@
-"""Every non-loopback row of every shared upstream truth-table case, through both engine paths."""
+"""Every non-loopback row of every upstream truth-table case, through both engine paths.
+
+Cases come from the shared folder (``NETFENCE_CASES_DIR``, default ``../shared/netpol-cases``) and
+from ``tests/engine/upstream_cases/`` (further upstream e2e tests, transcribed by
+``upstream_transcribe.py``).
+"""
 
 from __future__ import annotations
 
 import pytest
 
-from engine_casefiles import cases_dir, concrete_state, iter_steps
+import yaml
+
+import upstream_transcribe
+from engine_casefiles import cases_dir, concrete_state, iter_steps, upstream_cases_dir
 from netfence.engine import Engine
 from netfence.model import External, World
 
-STEPS = list(iter_steps()) if cases_dir().is_dir() else []
-needs_cases = pytest.mark.skipif(
-    not STEPS, reason=f"shared NetworkPolicy cases not found at {cases_dir()} (set NETFENCE_CASES_DIR)"
-)
+STEPS = list(iter_steps())
+needs_cases = pytest.mark.skipif(not STEPS, reason=f"no NetworkPolicy cases found at {cases_dir()} or {upstream_cases_dir()}")
 
 
 @needs_cases
@@ -63,3 +69,44 @@ def test_symbols_both_variants() -> None:
     # x/b is excepted from the first peer but inside the second: peers are OR.
     assert engine.verdict("x/a", "x/b", 80).egress.allowing[0].peer.startswith("ipBlock 0.0.0.0/4")
     assert not engine.verdict("x/a", External("16.0.0.1"), 80).egress.allowed
+
+
+def test_upstream_cases_match_their_transcription() -> None:
+    """upstream_cases/*.yaml are exactly what the transcription of upstream's tests produces."""
+    cases = upstream_transcribe.all_cases()
+    on_disk = {p.stem for p in upstream_cases_dir().glob("*.yaml")}
+    assert on_disk == {c["name"] for c in cases}, "run tests/engine/upstream_transcribe.py"
+    assert len({c["test"] + c["describe"] for c in cases if c["variant"] == "current"}) >= 25
+    for c in cases:
+        text = (upstream_cases_dir() / f"{c['name']}.yaml").read_text(encoding="utf-8")
+        assert text == upstream_transcribe.render(c), f"{c['name']}: edited by hand? run tests/engine/upstream_transcribe.py"
+
+
+@pytest.mark.skipif(not cases_dir().is_dir(), reason="shared NetworkPolicy cases not found")
+def test_transcription_reproduces_the_shared_cases() -> None:
+    """The transcription method, applied to the eight shared tests, gives the shared files' states and tables."""
+    shared = [t for t in upstream_transcribe._tests() if t["shared"]]
+    assert len(shared) == 8
+    for t in shared:
+        path = cases_dir() / f"{t['name']}.yaml"
+        if not path.is_file():
+            continue
+        theirs = yaml.safe_load(path.read_text(encoding="utf-8"))
+        ours = upstream_transcribe.build_case(dict(t, variant="current", version=""))
+        assert theirs["source"]["test"] == ours["source"]["test"]
+        assert len(theirs["steps"]) == len(ours["steps"]), t["name"]
+        for a, b in zip(theirs["steps"], ours["steps"]):
+            assert a["state"] == b["state"], f"{t['name']} step {a['step']}: state differs"
+            assert a["probe"] == b["probe"]
+            rows = lambda step: sorted(tuple(sorted(dict(r).items())) for r in step["expected"])  # noqa: E731
+            assert rows(a) == rows(b), f"{t['name']} step {a['step']}: expected table differs"
+
+
+def test_upstream_reachability_rules() -> None:
+    """The transcription's truth tables follow upstream's Reachability helpers (reachability.go)."""
+    rt = upstream_transcribe
+    pods = ["x/a", "x/b", "y/a"]
+    t = rt.truth_table(pods, [rt.expect_peer(rt.P("x"), rt.P(), False), rt.expect("x/a", "y/a", True)])
+    assert [k for k, v in t.items() if not v] == [("x/a", "x/a"), ("x/a", "x/b"), ("x/b", "x/a"), ("x/b", "x/b"), ("x/b", "y/a")]
+    t = rt.truth_table(pods, [rt.all_ingress("x/a", False), rt.all_egress("y/a", False), rt.expect("y/a", "x/a", True)])
+    assert not t[("x/b", "x/a")] and not t[("y/a", "x/b")] and t[("y/a", "x/a")] and t[("x/b", "y/a")]
