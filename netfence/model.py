@@ -237,6 +237,9 @@ def _parse_peer(raw: Any, where: str) -> Peer:
     unknown = set(peer) - {"podSelector", "namespaceSelector", "ipBlock"}
     if unknown:
         raise NetfenceError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    # The three fields are pointers in the API: JSON null is the same as absent. An explicit
+    # `namespaceSelector: null` therefore keeps the peer namespace-local; it is not `{}`.
+    peer = {k: v for k, v in peer.items() if v is not None}
     has_sel = "podSelector" in peer or "namespaceSelector" in peer
     if "ipBlock" in peer:
         if has_sel:

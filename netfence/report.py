@@ -251,6 +251,8 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         out += [f"A rogue pod `{blast['source']}` still reaches: " + (", ".join(f"`{r}`" for r in blast["reachable"]) or "nothing") + ".", ""]
         out += _table(["target", "port", "observed", "predicted"],
                       [[r["target"], f"{r['protocol']}/{r['port']}", r["observed"], r["predicted"] or "·"] for r in blast["rows"]])
+        if blast["disagreements"]:
+            out += ["", "Disagreements with the prediction:", ""]
         for row in blast["disagreements"]:
             out.append(f"- {row['target']}:{row['port']}: observed {row['observed']}, predicted {row['predicted']}: "
                        f"{likely_cause(row['observed'], row['predicted'])}")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fakes import CONNECTED, NXDOMAIN, REFUSED, TIMED_OUT, FakeTransport  # noqa: E402
+from probe_fakes import CONNECTED, NXDOMAIN, REFUSED, TIMED_OUT, FakeTransport  # noqa: E402
 from netfence.probes import plan  # noqa: E402
 from netfence.probes.records import phase_document  # noqa: E402
 from netfence.probes.runner import Settings, run_probes  # noqa: E402

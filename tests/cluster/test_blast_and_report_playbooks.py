@@ -8,8 +8,12 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 
-from conftest import failure_messages
+import pytest
+
+from cluster_support import failure_messages
 from netfence import evidence
+
+pytestmark = pytest.mark.playbook
 
 SERVICES = [
     {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "my-api", "namespace": "dev"},

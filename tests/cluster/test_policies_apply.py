@@ -8,9 +8,12 @@ import socket
 import threading
 import time
 
+import pytest
 import yaml
 
-from conftest import DENY_EGRESS, DENY_INGRESS, DNS_EGRESS, failure_messages, netpol, task_results, write_manifests
+from cluster_support import DENY_EGRESS, DENY_INGRESS, DNS_EGRESS, failure_messages, netpol, task_results, write_manifests
+
+pytestmark = pytest.mark.playbook
 
 FOREIGN = netpol("dev", "team-owned", {"podSelector": {"matchLabels": {"app": "db"}}, "policyTypes": ["Ingress"]}, labels={})
 
@@ -108,7 +111,7 @@ def test_missing_namespace_is_a_clear_message_and_changes_nothing(api, playbook,
 
 
 def test_unreachable_api_fails_fast_with_a_clear_message(tmp_path, run_dir):
-    from conftest import Playbook
+    from cluster_support import Playbook
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -127,7 +130,7 @@ def test_unreachable_api_fails_fast_with_a_clear_message(tmp_path, run_dir):
 
 
 def test_half_open_api_is_bounded_by_the_task_timeout(tmp_path, run_dir):
-    from conftest import Playbook
+    from cluster_support import Playbook
 
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

@@ -10,9 +10,12 @@ import json
 import time
 
 import jsonschema
+import pytest
 
-from conftest import failure_messages
+from cluster_support import failure_messages
 from netfence.probes.records import PHASE_SCHEMA
+
+pytestmark = pytest.mark.playbook
 
 NAMESPACES = [
     {"name": "dev", "workloads": [{"name": "my-api", "labels": {"app": "my-api", "env": "dev"}}]},

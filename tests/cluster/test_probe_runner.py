@@ -5,7 +5,7 @@ from __future__ import annotations
 import jsonschema
 import pytest
 
-from fakes import CONNECTED, NXDOMAIN, REFUSED, TIMED_OUT, FakeTransport
+from probe_fakes import CONNECTED, NXDOMAIN, REFUSED, TIMED_OUT, FakeTransport
 from netfence.errors import NetfenceError
 from netfence.probes import plan
 from netfence.probes.command import ExecResult

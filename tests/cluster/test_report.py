@@ -46,7 +46,8 @@ def test_blast_radius_lists_what_stays_reachable_next_to_the_prediction():
     assert blast["reachable"] == ["api:kubernetes:443", "dns:cluster-dns:53"]
     api_row = next(r for r in blast["rows"] if r["target"] == "api:kubernetes")
     assert api_row["predicted"] == "allowed"
-    assert blast["disagreements"] == []
+    assert [(r["target"], r["observed"], r["predicted"]) for r in blast["disagreements"]] == [("external:1.1.1.1", "blocked", "allowed")]
+    assert next(r for r in blast["rows"] if r["target"] == "dns:cluster-dns")["predicted"] == "allowed"
 
 
 def test_coverage_counts_pods_per_identity_and_unprobed_predictions():

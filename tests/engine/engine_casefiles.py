@@ -1,4 +1,7 @@
-"""Load the shared upstream truth-table cases and make them concrete.
+"""Load the upstream truth-table cases and make them concrete.
+
+Two folders: the shared ``netpol-cases`` (``NETFENCE_CASES_DIR``) and ``upstream_cases/`` next to
+this file (further upstream e2e tests, written by ``upstream_transcribe.py``); same schema.
 
 The cases name pod IPs symbolically (``<ip of x/b>``, ``<ip of x/b masked to /4>``); we give
 every pod an IP in 10.244.0.0/16, as a real pod CIDR would, and substitute.
@@ -14,6 +17,7 @@ from typing import Any, Iterator
 
 import yaml
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # same result as safe_load, much faster
 SYMBOL = re.compile(r"<ip of ([a-z0-9.-]+/[a-z0-9.-]+)(?: masked to /(\d+))?>")
 
 
@@ -59,7 +63,7 @@ def concrete_state(state: dict[str, Any], ips: dict[str, str] | None = None) -> 
     out = substitute(state, ips)
     for pod in out.get("pods") or []:
         pod["ip"] = ips[f"{pod['namespace']}/{pod['name']}"]
-    assert not SYMBOL.search(yaml.safe_dump(out)), "unresolved ipBlock symbol"
+    assert not SYMBOL.search(repr(out)), "unresolved ipBlock symbol"
     return out
 
 
@@ -77,7 +81,7 @@ def case_files() -> list[Path]:
 def iter_steps(paths: list[Path] | None = None) -> Iterator[tuple[str, dict[str, Any], dict[str, str]]]:
     """(id, step, pod IPs for the whole case) for every step of every case file."""
     for path in case_files() if paths is None else paths:
-        case = yaml.safe_load(path.read_text(encoding="utf-8"))
+        case = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
         steps = case.get("steps") or []
         ips = assign_ips([case.get("model") or {}] + [s.get("state") or {} for s in steps])
         for step in steps:

@@ -80,7 +80,7 @@ class Oracle:
         if other[0] != "pod":
             return False
         pod = other[1]
-        if "namespaceSelector" in peer:
+        if peer.get("namespaceSelector") is not None:  # JSON null is an absent pointer
             if not _selector_ok(peer["namespaceSelector"], self.ns_labels[pod["namespace"]]):
                 return False
         elif pod["namespace"] != policy_ns:

@@ -112,6 +112,15 @@ def test_peer_without_namespace_selector_is_namespace_local() -> None:
     assert allowed(e, "x/a", "x/b") and not allowed(e, "y/a", "x/b"), "y/a has pod=a but lives in y"
 
 
+def test_null_selector_in_a_peer_means_absent() -> None:
+    """Peer fields are pointers in the API: ``namespaceSelector: null`` is absent (namespace-local), not ``{}``."""
+    peer = {"podSelector": {"matchLabels": {"pod": "a"}}, "namespaceSelector": None}
+    e = world([policy("x", "p", {"podSelector": {}, "ingress": [{"from": [peer]}]})])
+    assert allowed(e, "x/a", "x/b") and not allowed(e, "y/a", "x/b")
+    with pytest.raises(NetfenceError, match="needs podSelector, namespaceSelector or ipBlock"):
+        world([policy("x", "p", {"podSelector": {}, "ingress": [{"from": [{"podSelector": None}]}]})])
+
+
 def test_namespace_selector_and_pod_selector_in_one_peer_is_and() -> None:
     both = {"namespaceSelector": {"matchLabels": {"team": "t"}}, "podSelector": {"matchLabels": {"pod": "a"}}}
     pods = [pod("x", "a"), pod("y", "a"), pod("y", "b")]

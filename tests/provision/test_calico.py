@@ -11,12 +11,13 @@ def test_calico_never_ready_fails_with_a_diagnosis_after_bounded_retries(lab: La
     run = lab.run("provision.yml", "--tags", "calico", extra={"calico_wait_retries": 3})
     assert run.rc != 0
     msg = run.failure()
-    assert "did not become ready in time (step: Wait for TigeraStatus calico to be Available, 3 attempts" in msg
+    assert ("did not become ready in time (step: Wait for TigeraStatus calico to be Available, "
+            "gave up after the first attempt and 3 retries, 0s apart)") in msg
     assert "Pods that are not ready:" in msg
     assert "calico-node-x7k2p         0/1     Running" in msg
     assert "coredns-5d78c9869d-abcde  0/1     ContainerCreating" in msg
     assert "Readiness probe failed: calico/node is not ready" in msg
-    assert lab.state()["counts"]["tigerastatus"] == 3
+    assert lab.state()["counts"]["tigerastatus"] == 4  # bounded: the first attempt and 3 retries
     # the later waits never ran: the first unmet step stops the stage
     assert not [c for c in lab.calls("kubectl") if "wait" in c]
 
@@ -27,7 +28,8 @@ def test_waiting_shows_progress_while_retrying(lab: Lab) -> None:
     run = lab.run("provision.yml", "--tags", "calico", callback="ansible.builtin.default",
                   extra={"calico_wait_retries": 3})
     assert run.rc != 0
-    assert "FAILED - RETRYING: [localhost]: Wait for TigeraStatus calico to be Available (2 retries left)" in run.stdout
+    for left in (2, 1, 0):
+        assert f"FAILED - RETRYING: [localhost]: calico : Wait for TigeraStatus calico to be Available ({left} retries left)" in run.stdout
     assert "Recent events:" in run.stdout
 
 

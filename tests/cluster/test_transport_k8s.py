@@ -1,0 +1,63 @@
+"""KubernetesTransport's pod reads and exec failure paths against the API double (no exec there)."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+import yaml
+
+from netfence.errors import NetfenceError
+from netfence.probes.transport_k8s import KubernetesTransport
+
+
+def pod(ns, name, labels, image="agnhost"):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns, "labels": labels},
+            "spec": {"containers": [{"name": "probe", "image": image}]}}
+
+
+def test_pod_state_and_pod_ip(api, kubeconfig):
+    api.put("pods", pod("dev", "my-api-1", {"app": "my-api"}))
+    api.put("pods", pod("dev", "netfence-probe-x", {"app": "my-api", "netfence.io/role": "probe"}))
+    api.put("pods", pod("dev", "broken", {"app": "x"}, image="registry.example/does-not-exist:1"))
+    transport = KubernetesTransport(str(kubeconfig), "kind-netfence-test", request_timeout=5)
+    assert transport.pod_state("dev", "my-api-1") == ("Running", None)
+    assert transport.pod_state("dev", "broken") == ("Pending", "ImagePullBackOff")
+    assert transport.pod_state("dev", "gone") == ("Missing", None)
+    assert transport.pod_ip("dev", {"app": "my-api"}) == api.get("pods", "dev", "my-api-1")["status"]["podIP"]
+    lists = [c for c in api.calls if c["path"] == "/api/v1/namespaces/dev/pods" and c["method"] == "GET"]
+    assert lists[-1]["query"]["labelSelector"] == "app=my-api,netfence.io/role!=probe"
+    assert transport.pod_ip("prod", {"app": "my-api"}) is None
+
+
+def test_exec_that_the_server_refuses_is_an_unfinished_result_not_a_crash(api, kubeconfig):
+    api.put("pods", pod("dev", "p", {}))
+    transport = KubernetesTransport(str(kubeconfig), "kind-netfence-test", request_timeout=5)
+    started = time.monotonic()
+    result = transport.exec("dev", "p", ["curl", "http://x"], timeout=5)
+    assert time.monotonic() - started < 10
+    assert result.exit_code is None and "exec refused by the API server" in (result.error or "")
+    assert "does not implement exec" in result.error
+
+
+def test_unreachable_api_is_bounded(tmp_path):
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    kc = tmp_path / "kc"
+    kc.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "c",
+                                  "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
+                                  "users": [{"name": "u", "user": {"token": "x"}}],
+                                  "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}))
+    transport = KubernetesTransport(str(kc), "c", request_timeout=2)
+    started = time.monotonic()
+    with pytest.raises(Exception):
+        transport.pod_state("dev", "p")
+    assert time.monotonic() - started < 30
+
+
+def test_bad_kubeconfig_is_a_user_error(tmp_path):
+    with pytest.raises(NetfenceError, match="cannot load kubeconfig"):
+        KubernetesTransport(str(tmp_path / "missing"), "nope")
