@@ -73,7 +73,7 @@ changed_files:
   type: list
   elements: str
 problems:
-  description: Every problem found, as C(SEVERITY path: message) strings; warnings only on success.
+  description: "Every problem found, as C(SEVERITY path: message) strings; warnings only on success."
   returned: always
   type: list
   elements: str
