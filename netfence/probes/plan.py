@@ -193,7 +193,8 @@ def sources(specs: Iterable[ProbeSpec]) -> list[Source]:
     return sorted({s.source.key: s.source for s in specs}.values(), key=lambda s: s.key)
 
 
-def probe_pod(source: Source, *, run_id: str, image: str, args: list[str] | None = None, pull_policy: str = "IfNotPresent") -> dict[str, Any]:
+def probe_pod(source: Source, *, run_id: str, image: str, phase: str = "", args: list[str] | None = None,
+              pull_policy: str = "IfNotPresent") -> dict[str, Any]:
     """A probe pod that stands in for ``source`` and can never serve traffic.
 
     It carries exactly the workload's labels (so ``podSelector`` rules apply to it as they do to
@@ -207,10 +208,10 @@ def probe_pod(source: Source, *, run_id: str, image: str, args: list[str] | None
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {
-            "name": source.pod_name(run_id),
+            "name": source.pod_name(run_id, phase),
             "namespace": source.namespace,
             "labels": labels,
-            "annotations": {"netfence.io/run-id": run_id, "netfence.io/source": source.key},
+            "annotations": {"netfence.io/run-id": run_id, "netfence.io/phase": phase, "netfence.io/source": source.key},
         },
         "spec": {
             "automountServiceAccountToken": False,

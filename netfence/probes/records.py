@@ -55,10 +55,14 @@ class Source:
         labels = ",".join(f"{k}={v}" for k, v in self.labels)
         return f"{self.namespace}/{{{labels}}}"
 
-    def pod_name(self, run_id: str) -> str:
-        """Deterministic, DNS-1123 pod name, unique per identity and run."""
+    def pod_name(self, run_id: str, phase: str = "") -> str:
+        """Deterministic, DNS-1123 pod name, unique per identity, run and phase.
+
+        The phase is part of the name so the after-round never meets a before-round pod that is
+        still terminating under the same name.
+        """
         digest = hashlib.sha256(self.key.encode()).hexdigest()[:10]
-        suffix = hashlib.sha256(run_id.encode()).hexdigest()[:5]
+        suffix = hashlib.sha256(f"{run_id}/{phase}".encode()).hexdigest()[:5]
         return f"netfence-probe-{digest}-{suffix}"
 
     def to_dict(self) -> dict[str, Any]:

@@ -97,7 +97,8 @@ def _plan(module, params):
 def _result(specs, skipped, params):
     from netfence.probes import plan
 
-    pods = [plan.probe_pod(s, run_id=params["run_id"], image=params["image"], args=params["pod_args"]) for s in plan.sources(specs)]
+    pods = [plan.probe_pod(s, run_id=params["run_id"], phase=params["phase"], image=params["image"], args=params["pod_args"])
+            for s in plan.sources(specs)]
     return {
         "changed": False,
         "probes": [s.to_dict() for s in specs],
@@ -115,7 +116,7 @@ def _run(module, params):
     from netfence.probes.records import ProbeSpec
     from netfence.probes.transport_k8s import KubernetesTransport
 
-    run_dir = Path(params["run_dir"] or "")
+    run_dir = Path(os.path.realpath(params["run_dir"])) if params["run_dir"] else Path("")
     if not params["run_dir"] or not run_dir.is_dir():
         module.fail_json(msg=f"run folder {params['run_dir']!r} does not exist")
     specs = [ProbeSpec.from_dict(p) for p in params["probes"]]
@@ -124,7 +125,7 @@ def _run(module, params):
     if (run_dir / output).exists():
         module.fail_json(msg=f"{run_dir / output} already exists; evidence is never overwritten")
     transport = KubernetesTransport(params.get("kubeconfig"), params.get("context"), params["request_timeout"])
-    pods = {s.key: (s.namespace, s.pod_name(run_id)) for s in plan.sources(specs)}
+    pods = {s.key: (s.namespace, s.pod_name(run_id, params["phase"])) for s in plan.sources(specs)}
     started = records.utc_now()
     failed = runner.wait_for_pods(transport, pods, params["pod_wait_timeout"])
     settings = runner.Settings(
@@ -187,6 +188,7 @@ def main():
 
             if not params.get("blast_namespace"):
                 module.fail_json(msg="blast_namespace is required for plan_blast")
+            params["phase"] = "blast-radius"
             specs = plan.blast_radius(params["blast_namespace"], params["blast_labels"], params["services"],
                                       external=params["external"], domain=params["cluster_domain"])
             module.exit_json(**_result(specs, [], params))

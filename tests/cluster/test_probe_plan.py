@@ -34,6 +34,7 @@ def test_pod_names_are_per_identity_and_per_run():
     a = plan.Source.of("dev", {"app": "x"})
     assert a.pod_name("r1") == plan.Source.of("dev", {"app": "x"}, "other-name").pod_name("r1")
     assert a.pod_name("r1") != a.pod_name("r2")
+    assert a.pod_name("r1", "before") != a.pod_name("r1", "after")  # a terminating before-pod never blocks the after round
     assert a.pod_name("r1") != plan.Source.of("prod", {"app": "x"}).pod_name("r1")
 
 

@@ -35,10 +35,14 @@ def extra(run_dir, **kw):
 
 
 def test_probe_round_uses_one_pod_per_identity_writes_evidence_and_removes_pods(api, playbook, run_dir):
+    (run_dir / "predicted").mkdir()
+    (run_dir / "predicted" / "matrix.json").write_text(json.dumps({"schema_version": 1, "rows": [
+        {"from": "dev/my-api", "to": "prod/my-api", "port": 3000, "protocol": "TCP", "allowed": False, "declared": True},
+        {"from": "dev/my-api", "to": "prod/my-api", "port": 8080, "protocol": "TCP", "allowed": False, "declared": False}]}))
     rc, out, err = playbook.run("probe.yml", extra(run_dir))
     assert rc == 0, failure_messages(out) or err
     created = [c for c in api.writes("POST", "pods")]
-    assert len(created) == 2  # two identities (dev my-api, unlabelled prod), three probes
+    assert len(created) == 2  # two identities (dev my-api, unlabelled prod), four probes
     labels = sorted(json.dumps(c["body"]["metadata"]["labels"], sort_keys=True) for c in created)
     assert labels == [
         json.dumps({"app": "my-api", "app.kubernetes.io/managed-by": "netfence", "env": "dev", "netfence.io/role": "probe"}, sort_keys=True),
@@ -49,7 +53,8 @@ def test_probe_round_uses_one_pod_per_identity_writes_evidence_and_removes_pods(
     assert api.names("pods") == []
     doc = json.loads((run_dir / "probes" / "before.json").read_text())
     jsonschema.validate(doc, PHASE_SCHEMA)
-    assert doc["pods"] == 2 and doc["summary"]["total"] == 3
+    assert doc["pods"] == 2 and doc["summary"]["total"] == 4
+    assert "predicted dev/my-api -> prod/my-api TCP/3000" in {r["name"] for r in doc["records"]}
     assert {r["outcome"] for r in doc["records"]} == {"error"}
     assert any("exec" in r["detail"] for r in doc["records"])
     assert (run_dir / "SHA256SUMS").is_file()
