@@ -33,6 +33,7 @@ class KubernetesTransport:
         self._request_timeout = request_timeout
         self._local = threading.local()
 
+
     def _api(self):  # -> client.CoreV1Api
         api = getattr(self._local, "api", None)
         if api is None:
@@ -44,14 +45,33 @@ class KubernetesTransport:
         from kubernetes.stream import stream
 
         deadline = time.monotonic() + timeout
-        try:
-            resp = stream(
-                self._api().connect_get_namespaced_pod_exec, pod, namespace, command=argv, container="probe",
-                stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False,
-                _request_timeout=min(self._request_timeout, timeout),
-            )
-        except ApiException as exc:
-            return ExecResult(None, error=f"exec refused by the API server: {exc.status} {exc.reason}")
+        api = self._api()
+        opened: dict[str, object] = {}
+
+        def open_stream() -> None:
+            try:
+                opened["resp"] = stream(
+                    api.connect_get_namespaced_pod_exec, pod, namespace, command=argv, container="probe",
+                    stderr=True, stdin=False, stdout=True, tty=False, _preload_content=False,
+                    _request_timeout=min(self._request_timeout, timeout),
+                )
+            except Exception as exc:  # noqa: BLE001 - reported below
+                opened["error"] = exc
+
+        # kubernetes.stream opens its websocket with no timeout at all, so a half-open API
+        # endpoint would hang the handshake for ever: open it in a helper thread with a deadline.
+        opener = threading.Thread(target=open_stream, name="netfence-exec-open", daemon=True)
+        opener.start()
+        opener.join(timeout)
+        if opener.is_alive():
+            self._local.api = None  # stream() left this ApiClient patched; never reuse it
+            return ExecResult(None, error=f"the API server did not open the exec stream within {timeout:g}s")
+        error = opened.get("error")
+        if isinstance(error, ApiException):
+            return ExecResult(None, error=f"exec refused by the API server: {error.status} {error.reason}")
+        if error is not None:
+            return ExecResult(None, error=f"exec failed: {type(error).__name__}: {error}")
+        resp = opened["resp"]
         out: list[str] = []
         err: list[str] = []
         try:

@@ -163,7 +163,7 @@ def kubectl(argv: list[str]) -> int:
         if skip:
             skip = False
             continue
-        if arg in ("--kubeconfig", "--context", "--namespace", "-n") and i + 1 < len(argv):
+        if arg in ("--kubeconfig", "--context", "--namespace", "-n", "--request-timeout") and i + 1 < len(argv):
             skip = True
             continue
         if arg.startswith(("--kubeconfig=", "--context=", "--namespace=")):

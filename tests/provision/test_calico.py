@@ -5,32 +5,25 @@ from __future__ import annotations
 from labkit import Lab, seed_cluster
 
 
-def test_calico_never_ready_fails_with_a_diagnosis_after_bounded_retries(lab: Lab) -> None:
-    seed_cluster(lab)
-    lab.env["NETFENCE_FAKE_CALICO"] = "never"
-    run = lab.run("provision.yml", "--tags", "calico", extra={"calico_wait_retries": 3})
-    assert run.rc != 0
-    msg = run.failure()
-    assert ("did not become ready in time (step: Wait for TigeraStatus calico to be Available, "
-            "gave up after the first attempt and 3 retries, 0s apart)") in msg
-    assert "Pods that are not ready:" in msg
-    assert "calico-node-x7k2p         0/1     Running" in msg
-    assert "coredns-5d78c9869d-abcde  0/1     ContainerCreating" in msg
-    assert "Readiness probe failed: calico/node is not ready" in msg
-    assert lab.state()["counts"]["tigerastatus"] == 4  # bounded: the first attempt and 3 retries
-    # the later waits never ran: the first unmet step stops the stage
-    assert not [c for c in lab.calls("kubectl") if "wait" in c]
-
-
-def test_waiting_shows_progress_while_retrying(lab: Lab) -> None:
+def test_calico_never_ready_shows_progress_then_fails_with_a_diagnosis(lab: Lab) -> None:
     seed_cluster(lab)
     lab.env["NETFENCE_FAKE_CALICO"] = "never"
     run = lab.run("provision.yml", "--tags", "calico", callback="ansible.builtin.default",
                   extra={"calico_wait_retries": 3})
     assert run.rc != 0
+    out = run.stdout
     for left in (2, 1, 0):
-        assert f"FAILED - RETRYING: [localhost]: calico : Wait for TigeraStatus calico to be Available ({left} retries left)" in run.stdout
-    assert "Recent events:" in run.stdout
+        assert f"FAILED - RETRYING: [localhost]: calico : Wait for TigeraStatus calico to be Available ({left} retries left)" in out
+    assert ("did not become ready in time (step: Wait for TigeraStatus calico to be Available, "
+            "gave up after the first attempt and 3 retries, 0s apart)") in out
+    assert "Pods that are not ready:" in out
+    assert "calico-node-x7k2p         0/1     Running" in out
+    assert "coredns-5d78c9869d-abcde  0/1     ContainerCreating" in out
+    assert "Recent events:" in out
+    assert "Readiness probe failed: calico/node is not ready" in out
+    assert lab.state()["counts"]["tigerastatus"] == 4  # bounded: the first attempt and 3 retries
+    # the later waits never ran: the first unmet step stops the stage
+    assert not [c for c in lab.calls("kubectl") if "wait" in c]
 
 
 def test_manifest_method_applies_calico_yaml_and_waits_for_calico_node(lab: Lab) -> None:

@@ -16,8 +16,10 @@ NODE_IMAGE = "kindest/node:v1.35.8@sha256:07b2536e30b803ed61d1677a79df6115f798ce
 
 @pytest.fixture(scope="module")
 def lifecycle(tmp_path_factory: pytest.TempPathFactory, download_server: tuple[str, str],
-              ansible_env: dict[str, str]) -> dict[str, Any]:
+              ansible_env: dict[str, str], fake_binary_sha256: str) -> dict[str, Any]:
     lab = new_lab(tmp_path_factory.mktemp("kind-lifecycle"), download_server[0], ansible_env)
+    # kubectl through a pinned sum (as kept in the role's defaults), kind through its .sha256sum file
+    lab.extra["toolchain_kubectl_checksums"] = {"linux": {"amd64": {"1.35.8": f"sha256:{fake_binary_sha256}"}}}
     first = lab.run("provision.yml")
     first_calls = lab.calls()
     second = lab.run("provision.yml")
