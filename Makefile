@@ -7,7 +7,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 INVENTORY ?= inventories/lab
 PLAYBOOKS := $(sort $(wildcard playbooks/*.yml))
 
-.PHONY: help setup lab plan teardown test unit lint syntax molecule workflows bench clean
+.PHONY: help setup lab plan teardown test unit lint syntax molecule kind workflows bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ workflows: setup ## GitHub workflows: JSON schema and zizmor (offline)
 
 molecule: setup ## Molecule default scenario (offline, localhost)
 	$(BIN)/molecule test -s default
+
+kind: setup ## Molecule 'kind' scenario: a real kind + Calico lab, end to end (needs Docker)
+	$(BIN)/molecule test -s kind
 
 bench: setup ## engine and probe-runner benchmarks (prints figures)
 	$(BIN)/python bench/engine_bench.py

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from typing import Any
 
 import pytest
@@ -31,7 +32,8 @@ def verbs(calls: list[list[str]]) -> list[str]:
     """'tool verb...' strings without paths, for ordering assertions."""
     out = []
     for call in calls:
-        words = [w for w in call if not w.startswith("/") and not w.startswith("--") and w not in ("lab", "kind-lab", "netfence", "kube-system")]
+        words = [w for w in call if not w.startswith("/") and not w.startswith("--")
+                 and w not in ("lab", "kind-lab", "netfence", "kube-system") and not re.fullmatch(r"\d+s", w)]
         out.append(" ".join(words[:4]))
     return out
 
