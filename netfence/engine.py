@@ -31,15 +31,15 @@ against an independent brute-force evaluator.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Mapping, Sequence
 
 from netfence.model import Endpoint, External, IPBlock, Peer, Pod, Policy, Rule, World, parse_protocol
 from netfence.errors import NetfenceError
+from netfence.inventory import DEFAULT_DNS_LABELS, DEFAULT_DNS_NAMESPACE
 from netfence.selectors import LabelIndex
 
 Probe = tuple[str, int]  # (protocol, port)
-DNS_NAMESPACE = "kube-system"
-DNS_LABELS = {"k8s-app": "kube-dns"}
+DnsSelector = tuple[str, Mapping[str, str]]  # (namespace, pod labels) of the cluster DNS
 
 
 @dataclass(frozen=True)
@@ -107,8 +107,11 @@ def _check_probe(protocol: str, port: int) -> Probe:
 class Engine:
     """Answers reachability questions about one :class:`World`."""
 
-    def __init__(self, world: World) -> None:
+    def __init__(self, world: World, dns: Sequence[DnsSelector] | None = None) -> None:
+        """``dns``: where the cluster DNS runs, as the inventory's ``dns`` settings say (one
+        ``(namespace, pod labels)`` per distinct setting); kube-system/k8s-app=kube-dns when None."""
         self.world = world
+        self.dns = [(ns, dict(labels)) for ns, labels in dns] if dns else [(DEFAULT_DNS_NAMESPACE, dict(DEFAULT_DNS_LABELS))]
         self._ns_labels = {name: ns.labels for name, ns in world.namespaces.items()}
         self._fast: _Matrix | None = None
 
@@ -186,11 +189,12 @@ class Engine:
 
     # ---------------------------------------------------------------- special endpoints
     def dns_pods(self) -> list[Pod]:
-        """kube-dns pods (kube-system, ``k8s-app=kube-dns``): the DNS endpoint."""
-        return [p for p in self.world.pods if p.namespace == DNS_NAMESPACE and all(p.labels.get(k) == v for k, v in DNS_LABELS.items())]
+        """The cluster DNS pods (the engine's ``dns`` namespace and labels): the DNS endpoint."""
+        return [p for p in self.world.pods
+                if any(p.namespace == ns and all(p.labels.get(k) == v for k, v in labels.items()) for ns, labels in self.dns)]
 
     def dns_allowed(self, src: str | Endpoint, protocol: str = "UDP") -> bool:
-        """Can ``src`` reach at least one kube-dns pod on port 53?"""
+        """Can ``src`` reach at least one cluster DNS pod on port 53?"""
         return any(self.verdict(src, pod, 53, protocol).allowed for pod in self.dns_pods())
 
     # ---------------------------------------------------------------- matrices

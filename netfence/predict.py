@@ -17,22 +17,19 @@ Pure functions except :func:`load_manifests_dir` and :func:`write_prediction` at
 from __future__ import annotations
 
 from pathlib import Path
+import ipaddress
 from typing import Any, Mapping, Sequence
 
-from netfence.engine import Engine
+from netfence.engine import DnsSelector, Engine
 from netfence.errors import NetfenceError
+from netfence.inventory import DEFAULT_DNS_LABELS, DEFAULT_DNS_NAMESPACE, effective_pod_labels, effective_port_name
 from netfence.model import External, World
 
-DNS_POD = {
-    "namespace": "kube-system",
-    "name": "coredns",
-    "labels": {"k8s-app": "kube-dns"},
-    "containers": [{"name": "coredns", "ports": [
-        {"name": "dns", "containerPort": 53, "protocol": "UDP"},
-        {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
-        {"name": "metrics", "containerPort": 9153, "protocol": "TCP"},
-    ]}],
-}
+DNS_PORTS = [
+    {"name": "dns", "containerPort": 53, "protocol": "UDP"},
+    {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
+    {"name": "metrics", "containerPort": 9153, "protocol": "TCP"},
+]
 ROGUE = "netfence-rogue"
 # The API server is host-networked: policies see its endpoint (node IP, port 6443), not the
 # Service's ClusterIP and port 443. 172.18.0.2 is where kind's first control-plane node usually
@@ -48,8 +45,60 @@ def _workloads(ns: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return workloads
 
 
-def build_state(namespaces: Sequence[Mapping[str, Any]], manifests: Sequence[Any], rogue: bool = False) -> dict[str, Any]:
-    """The predicted world as a model ``state`` (namespaces, pods, policies)."""
+def dns_selectors(namespaces: Sequence[Mapping[str, Any]]) -> list[DnsSelector]:
+    """Distinct ``(namespace, pod labels)`` of the cluster DNS the inventory's ``dns`` settings name.
+
+    ``allow-dns-egress`` renders its peer from these settings, so the predicted DNS pods must
+    carry them too; otherwise the policy allows DNS and the prediction says blocked.
+    """
+    out: list[DnsSelector] = []
+    for ns in namespaces:
+        dns = ns.get("dns") if isinstance(ns, Mapping) else None
+        dns = dns if isinstance(dns, Mapping) else {}
+        labels = dns.get("pod_labels")
+        entry = (str(dns.get("namespace") or DEFAULT_DNS_NAMESPACE),
+                 {str(k): str(v) for k, v in (labels if isinstance(labels, Mapping) else DEFAULT_DNS_LABELS).items()})
+        if entry not in out:
+            out.append(entry)
+    return out or [(DEFAULT_DNS_NAMESPACE, dict(DEFAULT_DNS_LABELS))]
+
+
+def parse_endpoint(text: str) -> tuple[str, int]:
+    """``"ip:port"`` (``"[v6]:port"`` for IPv6) as ``(ip, port)``; raises NetfenceError when malformed."""
+    host, sep, port = str(text).rpartition(":")
+    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    try:
+        ipaddress.ip_address(host)
+        number = int(port)
+    except ValueError:
+        raise NetfenceError(f"api server endpoint {text!r} must be ip:port, e.g. 172.18.0.2:6443") from None
+    if not sep or not 1 <= number <= 65535:
+        raise NetfenceError(f"api server endpoint {text!r} must be ip:port with a port 1-65535")
+    return host, number
+
+
+def _assign_ips(pods: list[dict[str, Any]], pod_subnet: str) -> None:
+    """Give every predicted pod an address of the pod subnet, in order, so ipBlock rules match pods
+    as they will on the cluster (an internet-egress ``except`` that misses the pod subnet opens
+    pod-to-pod traffic there)."""
+    try:
+        net = ipaddress.ip_network(pod_subnet, strict=True)
+    except ValueError as exc:
+        raise NetfenceError(f"pod subnet {pod_subnet!r} is not a network in CIDR notation ({exc})") from None
+    if net.num_addresses < len(pods) + 2:
+        raise NetfenceError(f"pod subnet {pod_subnet} is too small for {len(pods)} predicted pods")
+    for i, pod in enumerate(pods):
+        pod["ip"] = str(net.network_address + i + 1)
+
+
+def build_state(
+    namespaces: Sequence[Mapping[str, Any]], manifests: Sequence[Any], rogue: bool = False, pod_subnet: str | None = None,
+) -> dict[str, Any]:
+    """The predicted world as a model ``state`` (namespaces, pods, policies).
+
+    Workload pods carry :func:`netfence.inventory.effective_pod_labels` and port name, exactly
+    what the workloads template deploys. With ``pod_subnet`` every pod gets an IP from it.
+    """
     if not isinstance(namespaces, (list, tuple)):
         raise NetfenceError("namespaces: must be a list (netfence_namespaces)")
     ns_out: list[dict[str, Any]] = []
@@ -65,11 +114,10 @@ def build_state(namespaces: Sequence[Mapping[str, Any]], manifests: Sequence[Any
             where = f"namespace {name}: workloads[{j}]"
             if not isinstance(wl, Mapping) or not isinstance(wl.get("name"), str):
                 raise NetfenceError(f"{where}: needs a name")
-            pod: dict[str, Any] = {"namespace": name, "name": wl["name"], "labels": dict(wl.get("labels") or {})}
+            pod: dict[str, Any] = {"namespace": name, "name": wl["name"], "labels": effective_pod_labels(wl)}
             if wl.get("container_port") is not None:
-                port: dict[str, Any] = {"containerPort": wl["container_port"], "protocol": wl.get("protocol") or "TCP"}
-                if wl.get("port_name"):
-                    port["name"] = wl["port_name"]
+                port: dict[str, Any] = {"containerPort": wl["container_port"], "protocol": wl.get("protocol") or "TCP",
+                                        "name": effective_port_name(wl)}
                 pod["containers"] = [{"name": wl["name"], "ports": [port]}]
             pods.append(pod)
     policies = [m for m in manifests if m is not None]
@@ -79,14 +127,29 @@ def build_state(namespaces: Sequence[Mapping[str, Any]], manifests: Sequence[Any
         if isinstance(ns_name, str) and ns_name not in names:
             names.add(ns_name)
             ns_out.append({"name": ns_name, "labels": {}})
-    if "kube-system" not in names:
-        ns_out.append({"name": "kube-system", "labels": {}})
-    if not any(p["namespace"] == "kube-system" and p["labels"].get("k8s-app") == "kube-dns" for p in pods):
-        pods.append(dict(DNS_POD))
+    for dns_ns, dns_labels in dns_selectors(namespaces):
+        if dns_ns not in names:
+            names.add(dns_ns)
+            ns_out.append({"name": dns_ns, "labels": {}})
+        if any(p["namespace"] == dns_ns and all(p["labels"].get(k) == v for k, v in dns_labels.items()) for p in pods):
+            continue
+        taken = {p["name"] for p in pods if p["namespace"] == dns_ns}
+        pod_name = next(n for n in ["coredns", *(f"coredns-{k}" for k in range(2, len(taken) + 3))] if n not in taken)
+        pods.append({"namespace": dns_ns, "name": pod_name, "labels": dict(dns_labels),
+                     "containers": [{"name": "coredns", "ports": [dict(p) for p in DNS_PORTS]}]})
     if rogue:
         for ns in namespaces:
             pods.append({"namespace": ns["name"], "name": ROGUE, "labels": {}})
+    if pod_subnet:
+        _assign_ips(pods, pod_subnet)
     return {"namespaces": ns_out, "pods": pods, "policies": policies}
+
+
+def build_engine(
+    namespaces: Sequence[Mapping[str, Any]], manifests: Sequence[Any], rogue: bool = False, pod_subnet: str | None = None,
+) -> Engine:
+    """The engine over :func:`build_state`, with the cluster DNS the inventory names."""
+    return Engine(World.from_state(build_state(namespaces, manifests, rogue, pod_subnet)), dns=dns_selectors(namespaces))
 
 
 def markdown_table(engine: Engine, proto: str, port: int, keys: Sequence[str]) -> str:
@@ -167,9 +230,10 @@ def predict(
     manifests: Sequence[Any],
     api_server: tuple[str, int] = DEFAULT_API_SERVER,
     internet: tuple[str, int] = DEFAULT_INTERNET,
+    pod_subnet: str | None = None,
 ) -> dict[str, Any]:
     """Everything the plan writes: ``files`` (relative path -> JSON data or Markdown) and ``summary``."""
-    engine = Engine(World.from_state(build_state(namespaces, manifests, rogue=True)))
+    engine = build_engine(namespaces, manifests, rogue=True, pod_subnet=pod_subnet)
     keys = [p.key for p in engine.world.pods if p.name != ROGUE]
     key_set = set(keys)
     probes = sorted({(cp.protocol, cp.port) for p in engine.world.pods if p.key in key_set for cp in p.ports})

@@ -13,11 +13,11 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import yaml
 
-from netfence.inventory import Inventory, Namespace, Port
+from netfence.inventory import Inventory, Namespace, NamespaceSource, PodSource, Port
 
 MANAGED_BY = {"app.kubernetes.io/managed-by": "netfence"}
 PROFILE_LABEL = "netfence.io/profile"
@@ -130,38 +130,39 @@ def _dns(ns: Namespace) -> RenderedPolicy:
     return _policy(ns, profile, NAME_PREFIX + profile, spec, ns.profile_path(profile), paths)
 
 
-def _from_namespaces(ns: Namespace) -> list[RenderedPolicy]:
-    profile = "allow-from-namespaces"
-    result = []
-    for entry in ns.allow_from_namespaces:
-        if len(entry.namespaces) == 1:
-            ns_selector = _selector({"kubernetes.io/metadata.name": entry.namespaces[0]})
-        elif entry.namespaces:
-            ns_selector = {"matchExpressions": [
-                {"key": "kubernetes.io/metadata.name", "operator": "In", "values": sorted(entry.namespaces)}]}
-        else:
-            ns_selector = _selector(entry.namespace_labels)
-        peer: dict[str, Any] = {"namespaceSelector": ns_selector}
-        if entry.pod_labels is not None:
-            peer["podSelector"] = _selector(entry.pod_labels)
-        paths = {"spec.ingress[0].from[0]": entry.path, "spec.podSelector": f"{entry.path}.target_labels"}
-        rule: dict[str, Any] = {"from": [peer]}
-        if entry.ports:
-            rule["ports"] = _ports(entry.ports, "spec.ingress[0]", paths)
-        spec = {"podSelector": _selector(entry.target_labels), "ingress": [rule], "policyTypes": ["Ingress"]}
-        result.append(_policy(ns, profile, f"{NAME_PREFIX}{profile}-{entry.name}", spec, entry.path, paths))
-    return result
+def _namespaces_peer(entry: NamespaceSource) -> dict[str, Any]:
+    """``allow_from_namespaces``: the source namespaces by name or label, optionally some pods."""
+    if len(entry.namespaces) == 1:
+        ns_selector = _selector({"kubernetes.io/metadata.name": entry.namespaces[0]})
+    elif entry.namespaces:
+        ns_selector = {"matchExpressions": [
+            {"key": "kubernetes.io/metadata.name", "operator": "In", "values": sorted(entry.namespaces)}]}
+    else:
+        ns_selector = _selector(entry.namespace_labels)
+    peer: dict[str, Any] = {"namespaceSelector": ns_selector}
+    if entry.pod_labels is not None:
+        peer["podSelector"] = _selector(entry.pod_labels)
+    return peer
 
 
-def _from_pods(ns: Namespace) -> list[RenderedPolicy]:
-    profile = "allow-from-pods"
+def _pods_peer(entry: PodSource) -> dict[str, Any]:
+    """``allow_from_pods``: the source pods by label, here or in one named namespace."""
+    peer: dict[str, Any] = {"podSelector": _selector(entry.pod_labels)}
+    if entry.namespace:
+        peer["namespaceSelector"] = _selector({"kubernetes.io/metadata.name": entry.namespace})
+    return peer
+
+
+def _allow_from(ns: Namespace, profile: str, entries: tuple[Any, ...],
+                peer_of: Callable[[Any], dict[str, Any]]) -> list[RenderedPolicy]:
+    """One ingress policy per entry: its peer, its ports, onto its target pods.
+
+    ``allow-from-namespaces`` and ``allow-from-pods`` differ only in the peer they build.
+    """
     result = []
-    for entry in ns.allow_from_pods:
-        peer: dict[str, Any] = {"podSelector": _selector(entry.pod_labels)}
-        if entry.namespace:
-            peer["namespaceSelector"] = _selector({"kubernetes.io/metadata.name": entry.namespace})
+    for entry in entries:
         paths = {"spec.ingress[0].from[0]": entry.path, "spec.podSelector": f"{entry.path}.target_labels"}
-        rule: dict[str, Any] = {"from": [peer]}
+        rule: dict[str, Any] = {"from": [peer_of(entry)]}
         if entry.ports:
             rule["ports"] = _ports(entry.ports, "spec.ingress[0]", paths)
         spec = {"podSelector": _selector(entry.target_labels), "ingress": [rule], "policyTypes": ["Ingress"]}
@@ -196,9 +197,9 @@ def render_namespace(ns: Namespace) -> list[RenderedPolicy]:
     if "allow-dns-egress" in ns.profiles:
         policies.append(_dns(ns))
     if "allow-from-namespaces" in ns.profiles:
-        policies.extend(_from_namespaces(ns))
+        policies.extend(_allow_from(ns, "allow-from-namespaces", ns.allow_from_namespaces, _namespaces_peer))
     if "allow-from-pods" in ns.profiles:
-        policies.extend(_from_pods(ns))
+        policies.extend(_allow_from(ns, "allow-from-pods", ns.allow_from_pods, _pods_peer))
     if "allow-internet-egress" in ns.profiles:
         policies.append(_internet(ns))
     for extra in sorted(ns.extra_policies, key=lambda e: e.name):

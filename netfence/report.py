@@ -95,10 +95,39 @@ def _predicted_index(predicted: Any) -> dict[tuple[str, str, int, str], bool]:
     return index
 
 
+def _service_ports(predicted_blast: Any) -> dict[tuple[str, int, str], int]:
+    """Map (ns/workload, Service port, protocol) to the container port the Service targets.
+
+    A probe aimed at a Service connects to the Service port (80), but policies, and so the
+    predicted rows, see the container port behind it (3000). The plan's blast-radius prediction
+    records both ports for every inventory workload, in the same run folder, so it is the source.
+    """
+    ports: dict[tuple[str, int, str], int] = {}
+    entries = predicted_blast.get("namespaces") if isinstance(predicted_blast, Mapping) else None
+    for entry in entries if isinstance(entries, list) else []:
+        for wl in (entry.get("workloads") or []) if isinstance(entry, Mapping) else []:
+            try:
+                if wl.get("service_port") is not None:
+                    key = (str(wl["target"]), int(wl["service_port"]), str(wl.get("protocol") or "TCP").upper())
+                    ports[key] = int(wl["port"])
+            except (AttributeError, KeyError, TypeError, ValueError):
+                continue
+    return ports
+
+
+def _policy_port(rec: Mapping[str, Any], service_ports: Mapping[tuple[str, int, str], int]) -> int:
+    """The port NetworkPolicies see for this probe: a Service port becomes its container port."""
+    port = int(rec["port"])
+    if rec["target"].get("kind") == "service":
+        return service_ports.get((str(rec["target"]["ref"]), port, str(rec["protocol"]).upper()), port)
+    return port
+
+
 def build(run: Mapping[str, Any]) -> dict[str, Any]:
     """Everything the Markdown report and CI need, as plain data."""
     phases: Mapping[str, Any] = run.get("phases") or {}
     predicted = _predicted_index(run.get("predicted"))
+    service_ports = _service_ports(run.get("predicted_blast"))
     cells: dict[tuple[str, int], dict[tuple[str, str], dict[str, Any]]] = {}
     disagreements: list[dict[str, Any]] = []
     for phase in ("before", "after"):
@@ -108,7 +137,7 @@ def build(run: Mapping[str, Any]) -> dict[str, Any]:
             cell[phase] = rec["outcome"]
             if rec.get("predicted") is not None:
                 cell["predicted"] = "allowed" if rec["predicted"] else "blocked"
-            elif (p := predicted.get((_source_label(rec), _target_label(rec), int(rec["port"]), rec["protocol"]))) is not None:
+            elif (p := predicted.get((_source_label(rec), _target_label(rec), _policy_port(rec, service_ports), rec["protocol"]))) is not None:
                 cell["predicted"] = "allowed" if p else "blocked"
     for phase in ("before", "after"):
         for rec in (phases.get(phase) or {}).get("records", []):
@@ -136,7 +165,7 @@ def build(run: Mapping[str, Any]) -> dict[str, Any]:
         "matrices": matrices,
         "disagreements": sorted(disagreements, key=lambda d: (d["phase"], d["name"])),
         "blast": _blast(run.get("blast"), run.get("predicted_blast")),
-        "coverage": _coverage(phases, predicted),
+        "coverage": _coverage(phases, predicted, service_ports),
     }
 
 
@@ -195,9 +224,11 @@ def _blast(observed: Any, predicted: Any) -> dict[str, Any] | None:
     }
 
 
-def _coverage(phases: Mapping[str, Any], predicted: Mapping[tuple[str, str, int, str], bool]) -> dict[str, Any]:
+def _coverage(phases: Mapping[str, Any], predicted: Mapping[tuple[str, str, int, str], bool],
+              service_ports: Mapping[tuple[str, int, str], int] | None = None) -> dict[str, Any]:
     after = (phases.get("after") or {}).get("records", [])
     probed = {(_source_label(r), _target_label(r), int(r["port"]), r["protocol"]) for r in after}
+    probed |= {(_source_label(r), _target_label(r), _policy_port(r, service_ports or {}), r["protocol"]) for r in after}
     unprobed = sorted(f"{s} -> {t} {proto}/{port}" for (s, t, port, proto) in predicted if (s, t, port, proto) not in probed and s != t)
     return {
         "probes": {p: len(doc.get("records", [])) for p, doc in phases.items()},

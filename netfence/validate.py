@@ -9,12 +9,14 @@ Three layers, all reported together with inventory paths:
    ranges, ``endPort``, protocols, CIDRs and ``except``, label and name syntax, selector operators;
 3. the mistakes engineers make that the API server accepts: egress restricted without DNS, a
    policy written for the Service port instead of the container port (80 vs 3000), ingress from
-   the whole internet to workload ports, and a namespace left without default-deny.
+   the whole internet to workload ports, a namespace left without default-deny, and (given the
+   cluster's subnets) an internet-egress block that also covers the pod or Service subnet.
 """
 
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import re
 from dataclasses import dataclass
@@ -458,9 +460,49 @@ def check_mistakes(inventory: Inventory, rendered: dict[str, list[RenderedPolicy
     return problems
 
 
+def internet_egress_subnets(inventory: Inventory, pod_subnet: str | None = None,
+                            service_subnet: str | None = None) -> list[Problem]:
+    """Warn when ``allow-internet-egress`` would also open the cluster's own subnets.
+
+    An ipBlock matches pod IPs too: with the default ``0.0.0.0/0`` minus RFC 1918, a pod subnet
+    outside the except list (100.64.0.0/10, say) lets every pod reach every pod on the internet
+    ports, which is rarely meant. A warning, not an error: some clusters do route pods that way on
+    purpose; add the subnet to ``internet_egress.except`` to close it. Unparsable subnets are
+    skipped (the preflight role reports them).
+    """
+    subnets = []
+    for label, text in (("pod subnet (netfence_pod_subnet)", pod_subnet), ("service subnet (netfence_service_subnet)", service_subnet)):
+        if not text:
+            continue
+        try:
+            subnets.append((label, ipaddress.ip_network(str(text), strict=True)))
+        except ValueError:
+            continue
+    problems = []
+    for ns in inventory.namespaces:
+        if "allow-internet-egress" not in ns.profiles:
+            continue
+        try:
+            block = ipaddress.ip_network(ns.internet_egress.cidr, strict=True)
+            excepts = [ipaddress.ip_network(e, strict=True) for e in ns.internet_egress.except_]
+        except ValueError:
+            continue  # reported by the syntax layer
+        for label, subnet in subnets:
+            if subnet.version != block.version or not subnet.overlaps(block):  # type: ignore[arg-type]
+                continue
+            if any(e.version == subnet.version and subnet.subnet_of(e) for e in excepts):  # type: ignore[arg-type]
+                continue
+            path = ns.internet_egress.path or ns.profile_path("allow-internet-egress")
+            problems.append(Problem(path, f"internet egress {block} in {ns.name} also covers the {label} {subnet}: pods "
+                                          f"could reach cluster addresses on the internet ports; add {subnet} to "
+                                          "internet_egress.except", "warning"))
+    return problems
+
+
 # --- the whole pipeline ----------------------------------------------------------------------
 
-def build_plan(namespaces: Any, kubernetes_version: Any) -> Plan:
+def build_plan(namespaces: Any, kubernetes_version: Any, pod_subnet: str | None = None,
+               service_subnet: str | None = None) -> Plan:
     """Parse, render and check; raise :class:`InventoryError` if the inventory cannot even be parsed.
 
     The returned :class:`Plan` may still hold errors (call :meth:`Plan.raise_for_errors`); it holds
@@ -487,6 +529,7 @@ def build_plan(namespaces: Any, kubernetes_version: Any) -> Plan:
             problems += check_schema(policy, validator)
             problems += check_policy(policy)
     problems += check_mistakes(inventory, rendered)
+    problems += internet_egress_subnets(inventory, pod_subnet, service_subnet)
     return Plan(inventory, rendered, problems)
 
 

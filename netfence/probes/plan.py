@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from netfence.errors import NetfenceError
+from netfence.inventory import MANAGED_BY_LABEL, effective_pod_labels
 from netfence.probes.records import (
     ALLOWED, BLOCKED, EXPECTATIONS, MANAGED_BY, METHODS, PHASES, ROLE_LABEL, ProbeSpec, Source, Target,
 )
@@ -24,6 +25,16 @@ def _workload_index(namespaces: Iterable[Mapping[str, Any]]) -> dict[str, dict[s
         for workload in ns.get("workloads") or []:
             index[f"{ns['name']}/{workload['name']}"] = {"namespace": ns["name"], **workload}
     return index
+
+
+def _pod_labels(workload: Mapping[str, Any]) -> dict[str, str]:
+    """The labels the workload's pods carry on the cluster (netfence.inventory.effective_pod_labels,
+    the function the workloads template uses), without managed-by: :func:`probe_pod` adds
+    netfence's own labels itself. The Deployment's ReplicaSet never adopts a probe pod: its
+    selector also holds ``pod-template-hash``, which probe pods do not carry."""
+    labels = effective_pod_labels(workload)
+    labels.pop(MANAGED_BY_LABEL, None)
+    return labels
 
 
 def _split_ref(ref: Any, where: str) -> tuple[str, str]:
@@ -41,7 +52,7 @@ def _source(spec: Mapping[str, Any], workloads: Mapping[str, Mapping[str, Any]],
         ref = f"{ns}/{spec['workload']}"
         if ref not in workloads:
             raise NetfenceError(f"{where}.from.workload {ref!r} is not a workload of netfence_namespaces")
-        return Source.of(ns, workloads[ref].get("labels") or {}, str(spec["workload"]))
+        return Source.of(ns, _pod_labels(workloads[ref]), str(spec["workload"]))
     labels = spec.get("labels")
     if labels is None or not isinstance(labels, Mapping):
         raise NetfenceError(f"{where}.from needs a workload or a labels mapping (use {{}} for an unlabelled pod)")
@@ -59,7 +70,7 @@ def _target(spec: Mapping[str, Any], workloads: Mapping[str, Mapping[str, Any]],
         ns, name = _split_ref(value, f"{where}.to.pod")
         if f"{ns}/{name}" not in workloads:
             raise NetfenceError(f"{where}.to.pod {value!r} is not a workload of netfence_namespaces")
-        labels = workloads[f"{ns}/{name}"].get("labels") or {}
+        labels = _pod_labels(workloads[f"{ns}/{name}"])
         return Target("pod", f"{ns}/{name}", "", tuple(sorted((str(k), str(v)) for k, v in labels.items())))
     if kind == "api":
         return Target("api", "kubernetes", f"kubernetes.default.svc.{domain}")
@@ -152,8 +163,8 @@ def from_predicted(matrix: Any, namespaces: Iterable[Mapping[str, Any]], *, phas
         expect = ALLOWED if allowed else BLOCKED
         specs.append(ProbeSpec(
             name=f"predicted {label}",
-            source=Source.of(swl["namespace"], swl.get("labels") or {}, swl["name"]),
-            target=Target("pod", dst, "", tuple(sorted((str(k), str(v)) for k, v in (dwl.get("labels") or {}).items()))),
+            source=Source.of(swl["namespace"], _pod_labels(swl), swl["name"]),
+            target=Target("pod", dst, "", tuple(sorted(_pod_labels(dwl).items()))),
             port=port, protocol="TCP", method="tcp",
             expect=((phase, expect),) if phase == "after" else (), origin="predicted", predicted=allowed,
         ))

@@ -27,6 +27,12 @@ options:
     description: Kubernetes version whose NetworkPolicy schema applies, for example C(v1.35.8).
     type: str
     required: true
+  pod_subnet:
+    description: The cluster's pod CIDR; internet egress that covers it without an C(except) is warned about.
+    type: str
+  service_subnet:
+    description: The cluster's Service CIDR; checked like O(pod_subnet).
+    type: str
   dest:
     description: Folder (usually the run folder) to write C(manifests/<namespace>.yaml) into. Omit to only validate.
     type: path
@@ -111,6 +117,8 @@ def main() -> None:
         argument_spec={
             "namespaces": {"type": "list", "elements": "raw", "required": True},
             "kubernetes_version": {"type": "str", "required": True},
+            "pod_subnet": {"type": "str"},
+            "service_subnet": {"type": "str"},
             "dest": {"type": "path"},
         },
         supports_check_mode=True,
@@ -120,7 +128,8 @@ def main() -> None:
                          " Run 'make setup' and use the .venv interpreter.")
     params = module.params
     try:
-        plan = build_plan(params["namespaces"], params["kubernetes_version"])
+        plan = build_plan(params["namespaces"], params["kubernetes_version"],
+                          pod_subnet=params["pod_subnet"] or None, service_subnet=params["service_subnet"] or None)
     except InventoryError as exc:
         _fail(module, exc.problems)
     except NetfenceError as exc:

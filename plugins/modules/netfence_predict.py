@@ -8,7 +8,8 @@ DOCUMENTATION = r"""
 module: netfence_predict
 short_description: Predict NetworkPolicy reachability for the inventory, offline
 description:
-  - Builds the world the inventory describes (one pod per workload, kube-dns in kube-system,
+  - Builds the world the inventory describes (one pod per workload with the labels and port name
+    the workloads template gives it, the cluster DNS where the namespaces' C(dns) settings say,
     the API server endpoint, an internet address), evaluates the rendered NetworkPolicies with
     exact C(networking.k8s.io/v1) semantics and writes, into O(run_dir),
     C(predicted/matrix.json), one C(predicted/<PROTO>-<port>.md) truth table per declared port,
@@ -33,6 +34,25 @@ options:
   run_dir:
     description: The run folder to write into. Required unless in check mode.
     type: path
+  pod_subnet:
+    description:
+      - The cluster's pod CIDR (C(netfence_pod_subnet)). Predicted pods get addresses from it, so
+        ipBlock rules match pods as they will on the cluster. Empty leaves pods without addresses
+        (ipBlocks then never match a pod).
+      - With O(service_subnet), also checked against each namespace's internet egress block; a
+        block that covers either subnet without an C(except) for it is reported as a warning.
+    type: str
+    default: ""
+  service_subnet:
+    description: The cluster's Service CIDR (C(netfence_service_subnet)), only for the warning above.
+    type: str
+    default: ""
+  api_server_endpoint:
+    description:
+      - The API server endpoint as C(ip:port) (C(netfence_api_server_endpoint)); overrides
+        O(api_server_ip) and O(api_server_port) when set.
+    type: str
+    default: ""
   api_server_ip:
     description:
       - IP of the API server endpoint as policies see it (host network, after Service translation);
@@ -89,6 +109,11 @@ msg:
   description: One-line summary.
   returned: always
   type: str
+subnet_warnings:
+  description: Internet egress blocks that also cover the pod or Service subnet (also shown as warnings).
+  returned: always
+  type: list
+  elements: str
 """
 
 from pathlib import Path
@@ -98,6 +123,8 @@ from ansible.module_utils.basic import AnsibleModule
 try:
     from netfence import predict as _predict
     from netfence.errors import NetfenceError
+    from netfence.inventory import InventoryError, parse
+    from netfence.validate import internet_egress_subnets
 except ImportError as exc:  # pragma: no cover - environment problem, reported to the user
     IMPORT_ERROR: ImportError | None = exc
 else:
@@ -111,6 +138,9 @@ def main() -> None:
             "manifests_dir": {"type": "path"},
             "manifests": {"type": "list", "elements": "dict"},
             "run_dir": {"type": "path"},
+            "pod_subnet": {"type": "str", "default": ""},
+            "service_subnet": {"type": "str", "default": ""},
+            "api_server_endpoint": {"type": "str", "default": ""},
             "api_server_ip": {"type": "str", "default": "172.18.0.2"},
             "api_server_port": {"type": "int", "default": 6443},
             "internet_ip": {"type": "str", "default": "1.1.1.1"},
@@ -126,11 +156,21 @@ def main() -> None:
     p = module.params
     try:
         manifests = _predict.load_manifests_dir(p["manifests_dir"]) if p["manifests_dir"] else p["manifests"]
+        api_server = (_predict.parse_endpoint(p["api_server_endpoint"]) if p["api_server_endpoint"]
+                      else (p["api_server_ip"], p["api_server_port"]))
         prediction = _predict.predict(
             p["namespaces"], manifests,
-            api_server=(p["api_server_ip"], p["api_server_port"]),
+            api_server=api_server,
             internet=(p["internet_ip"], p["internet_port"]),
+            pod_subnet=p["pod_subnet"] or None,
         )
+        try:
+            subnet_warnings = [f"{w.path}: {w.message}" for w in
+                               internet_egress_subnets(parse(p["namespaces"]), p["pod_subnet"], p["service_subnet"])]
+        except InventoryError:
+            subnet_warnings = []  # netfence_plan reports an invalid inventory before this runs
+        for warning in subnet_warnings:
+            module.warn(warning)
         files = sorted(prediction["files"])
         summary = prediction["summary"]
         msg = (f"predicted {summary['pods']} pods x {len(summary['probes'])} ports under {summary['policies']} policies; "
@@ -138,13 +178,14 @@ def main() -> None:
         run_dir = p["run_dir"]
         if module.check_mode:
             would = _predict.write_prediction(run_dir, prediction, dry_run=True) if run_dir and Path(run_dir).is_dir() else files
-            module.exit_json(changed=bool(would), files=files, changed_files=would, summary=summary, msg=f"check mode, nothing written: {msg}")
+            module.exit_json(changed=bool(would), files=files, changed_files=would, summary=summary, subnet_warnings=subnet_warnings, msg=f"check mode, nothing written: {msg}")
         if not run_dir:
             module.fail_json(msg="run_dir is required (outside check mode)")
         if not Path(run_dir).is_dir():
             module.fail_json(msg=f"run folder {run_dir} does not exist")
         written = _predict.write_prediction(run_dir, prediction)
-        module.exit_json(changed=bool(written), files=files, changed_files=written, summary=summary, msg=msg)
+        module.exit_json(changed=bool(written), files=files, changed_files=written, summary=summary,
+                         subnet_warnings=subnet_warnings, msg=msg)
     except NetfenceError as exc:
         module.fail_json(msg=str(exc))
 

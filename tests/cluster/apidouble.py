@@ -4,7 +4,8 @@ It implements only what netfence's roles and modules use, with the real API's wi
 the official client and kubernetes.core talk to it unchanged:
 
 * discovery (``/api``, ``/apis``, ``/api/v1``, ``/apis/networking.k8s.io/v1``, ``/version``);
-* namespaces, pods, services (core/v1) and networkpolicies (networking.k8s.io/v1):
+* namespaces, pods, services (core/v1), deployments (apps/v1; stored only, no controller, no
+  status) and networkpolicies (networking.k8s.io/v1):
   list (namespaced and cluster-wide, with equality/existence ``labelSelector``), get, create,
   replace, delete, JSON merge patch, and server-side apply (``application/apply-patch+yaml``
   with ``fieldManager``, ``force``);
@@ -40,6 +41,7 @@ CORE = {
     "services": ("Service", True),
 }
 NETWORKING = {"networkpolicies": ("NetworkPolicy", True)}
+APPS = {"deployments": ("Deployment", True)}
 VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
 
@@ -98,7 +100,7 @@ class ApiDouble:
 
     def __init__(self, namespaces: tuple[str, ...] = ("default", "kube-system")) -> None:
         self.lock = threading.Lock()
-        self.objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {p: {} for p in [*CORE, *NETWORKING]}
+        self.objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {p: {} for p in [*CORE, *NETWORKING, *APPS]}
         self.calls: list[dict[str, Any]] = []
         self._rv = itertools.count(1000)
         self._ip = itertools.count(10)
@@ -214,17 +216,24 @@ class ApiDouble:
         if path == "/api":
             return 200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}
         if path == "/apis":
-            gv = {"groupVersion": "networking.k8s.io/v1", "version": "v1"}
-            return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [{"name": "networking.k8s.io", "versions": [gv], "preferredVersion": gv}]}
+            groups = []
+            for group in ("networking.k8s.io", "apps"):
+                gv = {"groupVersion": f"{group}/v1", "version": "v1"}
+                groups.append({"name": group, "versions": [gv], "preferredVersion": gv})
+            return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
         if path == "/api/v1":
             return 200, _resource_list("v1", CORE)
         if path == "/apis/networking.k8s.io/v1":
             return 200, _resource_list("networking.k8s.io/v1", NETWORKING)
+        if path == "/apis/apps/v1":
+            return 200, _resource_list("apps/v1", APPS)
         parts = path.strip("/").split("/")
         if parts[:2] == ["api", "v1"]:
             api_version, rest, resources = "v1", parts[2:], CORE
         elif parts[:3] == ["apis", "networking.k8s.io", "v1"]:
             api_version, rest, resources = "networking.k8s.io/v1", parts[3:], NETWORKING
+        elif parts[:3] == ["apis", "apps", "v1"]:
+            api_version, rest, resources = "apps/v1", parts[3:], APPS
         else:
             return 404, _status(404, "NotFound", f"the server could not find the requested resource ({path})")
         namespace = ""

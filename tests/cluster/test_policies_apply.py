@@ -75,15 +75,20 @@ def test_check_then_apply_prune_snapshot_idempotence_and_rollback(api, playbook,
     assert api.writes("DELETE") == []
     assert snap == yaml.safe_load((run_dir / "snapshots" / "dev.yaml").read_text())
 
-    # rollback: the cluster is back to the snapshot
-    rc, out, err = playbook.run("rollback.yml", {"run_dir": str(run_dir)})
+    # rollback (netfence_run_dir, like every other playbook): the cluster is back to the snapshot
+    rc, out, err = playbook.run("rollback.yml", {"netfence_run_dir": str(run_dir)})
     assert rc == 0, failure_messages(out) or err
     assert {k: (v["spec"], v["metadata"].get("labels")) for k, v in api.objects["networkpolicies"].items()} == original
 
 
 def test_rollback_without_snapshots_says_so(playbook, run_dir):
-    rc, out, _ = playbook.run("rollback.yml", {"run_dir": str(run_dir)})
+    rc, out, _ = playbook.run("rollback.yml", {"netfence_run_dir": str(run_dir)})
     assert rc != 0 and "nothing to roll back" in failure_messages(out)
+
+
+def test_rollback_still_accepts_run_dir(playbook, run_dir):
+    rc, out, _ = playbook.run("rollback.yml", {"run_dir": str(run_dir)})
+    assert rc != 0 and "nothing to roll back" in failure_messages(out) and "Usage" not in failure_messages(out)
 
 
 def test_conflicting_foreign_policy_is_never_forced(api, playbook, run_dir):
@@ -163,3 +168,25 @@ def test_half_open_api_is_bounded_by_the_task_timeout(tmp_path, run_dir):
         listener.close()
     assert rc != 0 and "did not answer within 3 s" in failure_messages(out)
     assert time.monotonic() - started < 60
+
+
+def test_prune_leaves_other_inventories_namespaces_alone(api, playbook, run_dir):
+    api.put("networkpolicies", netpol("dev", "netfence-old", DENY_INGRESS))
+    api.put("networkpolicies", netpol("default", "netfence-default-deny-ingress", DENY_INGRESS))  # another inventory's
+    write_manifests(run_dir, DESIRED)
+    rc, out, err = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir), "netfence_namespaces": [{"name": "dev"}]})
+    assert rc == 0, failure_messages(out) or err
+    assert "default/netfence-default-deny-ingress" in api.names("networkpolicies")
+    assert "dev/netfence-old" not in api.names("networkpolicies")
+    listed = {c["namespace"] for c in api.calls if c["method"] == "GET" and c["plural"] == "networkpolicies"
+              and c["name"] is None and "labelSelector" in c["query"]}
+    assert listed == {"dev"}
+
+
+def test_egress_rules_without_policy_types_count_as_restricting_egress(api, playbook, run_dir):
+    # policyTypes omitted: Kubernetes implies Egress because the policy has egress rules
+    implied = netpol("dev", "netfence-egress-to-web", {"podSelector": {}, "egress": [{"ports": [{"port": 443, "protocol": "TCP"}]}]})
+    write_manifests(run_dir, [implied])
+    rc, out, _ = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir)})
+    assert rc != 0 and "Egress is restricted in dev but no egress rule allows DNS" in failure_messages(out)
+    assert api.writes() == []

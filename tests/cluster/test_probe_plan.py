@@ -48,7 +48,7 @@ def test_inventory_targets():
     ]
     specs = {s.name: s for s in plan.from_inventory(probes, NAMESPACES, domain="example.local")}
     assert specs["svc"].target.host == "my-api.dev.svc.example.local"
-    assert dict(specs["pod"].target.selector) == {"app": "my-api", "env": "prod"}
+    assert dict(specs["pod"].target.selector) == {"app": "my-api", "env": "prod", "app.kubernetes.io/name": "my-api"}
     assert (specs["api"].port, specs["api"].target.host) == (443, "kubernetes.default.svc.example.local")
     assert (specs["dns"].port, specs["dns"].protocol) == (53, "UDP")
     assert specs["net"].method == "http"
@@ -100,3 +100,25 @@ def test_blast_radius_covers_every_tcp_service_port_the_api_dns_and_internet():
     assert names == ["blast dev/my-api:80", "blast kube-system/kube-dns:53", "blast kube-system/kube-dns:9153",
                      "blast kubernetes-api:443", "blast cluster-dns:53/UDP", "blast internet 1.1.1.1:443"]
     assert len(plan.sources(specs)) == 1 and specs[0].source.labels == ()
+
+
+def test_probe_pod_carries_the_labels_the_template_adds_and_still_cannot_serve():
+    # A policy selecting app.kubernetes.io/name (which the workloads template adds) must treat the
+    # probe pod as it treats the workload's pods; the Service selecting that label still never
+    # sends it traffic: no named port to target, never Ready.
+    [spec] = plan.from_inventory(
+        [{"name": "p", "from": {"namespace": "dev", "workload": "my-api"}, "to": {"external": "1.1.1.1"}}], NAMESPACES)
+    assert dict(spec.source.labels) == {"app": "my-api", "env": "dev", "app.kubernetes.io/name": "my-api"}
+    pod = plan.probe_pod(spec.source, run_id="r", image="registry.example/agnhost:2.63.0")
+    assert pod["metadata"]["labels"] == {"app": "my-api", "env": "dev", "app.kubernetes.io/name": "my-api",
+                                         "app.kubernetes.io/managed-by": "netfence", "netfence.io/role": "probe"}
+    assert "pod-template-hash" not in pod["metadata"]["labels"]  # the ReplicaSet's selector never adopts it
+    [container] = pod["spec"]["containers"]
+    assert "ports" not in container and container["readinessProbe"]["exec"]["command"] == ["false"]
+
+
+def test_predicted_probes_use_the_effective_labels():
+    matrix = {"rows": [{"from": "dev/my-api", "to": "monitoring/scraper", "port": 3000, "protocol": "TCP", "allowed": True}]}
+    [spec], _ = plan.from_predicted(matrix, NAMESPACES)
+    assert ("app.kubernetes.io/name", "my-api") in spec.source.labels
+    assert dict(spec.target.selector) == {"app": "scraper", "app.kubernetes.io/name": "scraper"}

@@ -102,7 +102,7 @@ def test_transport_failures_and_timeouts_become_error_records():
 def test_missing_target_pod_and_missing_probe_pod_are_errors_not_crashes():
     s = specs()
     pods = pods_for(s)
-    monitoring_key = next(k for k in pods if k.startswith("monitoring/{app=scraper}"))
+    monitoring_key = next(k for k in pods if k.startswith("monitoring/{app=scraper,"))
     pods[monitoring_key] = None
     records = {r["name"]: r for r in run_probes(s, FakeTransport(lambda *a: NXDOMAIN), settings(), pods, {monitoring_key: "probe pod is Pending (ImagePullBackOff)"})}
     assert records["scraper-to-api"]["outcome"] == "error"

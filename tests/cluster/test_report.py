@@ -92,3 +92,25 @@ def test_cli_on_a_missing_or_broken_run_folder_is_a_clear_error(tmp_path, capsys
 def test_report_of_a_run_without_probes_says_what_is_missing(tmp_path):
     markdown = report.to_markdown(report.build(report.load_run(tmp_path)))
     assert "phases without evidence: before, after" in markdown and "Not run" in markdown
+
+
+def _service_probe(outcome: str) -> dict:
+    return {"name": "gateway-to-dev-api", "phase": "after", "origin": "inventory", "expected": None, "predicted": None,
+            "outcome": outcome, "port": 80, "protocol": "TCP",
+            "source": {"namespace": "gateway", "workload": "api-gateway", "labels": {"app": "api-gateway"}},
+            "target": {"kind": "service", "ref": "dev/my-api", "host": "my-api.dev.svc.cluster.local"}}
+
+
+def test_a_service_probe_is_compared_with_the_prediction_for_the_container_port():
+    # predicted rows use the container port (3000); the probe hit the Service port (80)
+    run = {"run_dir": "r", "run": {}, "phases": {"after": {"records": [_service_probe("allowed")]}},
+           "predicted": {"rows": [{"from": "gateway/api-gateway", "to": "dev/my-api", "port": 3000, "protocol": "TCP",
+                                   "allowed": False, "declared": True}]},
+           "predicted_blast": {"namespaces": [{"namespace": "gateway", "workloads": [
+               {"target": "dev/my-api", "service_port": 80, "port": 3000, "protocol": "TCP", "allowed": False}]}]},
+           "blast": None}
+    built = report.build(run)
+    assert built["matrices"][0]["port"] == 80
+    assert built["matrices"][0]["cells"]["gateway/api-gateway|dev/my-api"]["predicted"] == "blocked"
+    assert [(d["observed"], d["against"], d["wanted"]) for d in built["disagreements"]] == [("allowed", "predicted", "blocked")]
+    assert built["coverage"]["predicted_unprobed"] == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -12,7 +13,7 @@ import pytest
 import yaml
 
 from netfence.errors import NetfenceError
-from netfence.predict import build_state, load_manifests_dir, predict
+from netfence.predict import build_engine, build_state, load_manifests_dir, parse_endpoint, predict
 
 REPO = Path(__file__).resolve().parents[2]
 MODULE = REPO / "plugins" / "modules" / "netfence_predict.py"
@@ -142,6 +143,98 @@ def test_module_documentation_is_valid_yaml_matching_the_arguments() -> None:
     doc = yaml.safe_load(namespace["DOCUMENTATION"])
     assert doc["module"] == "netfence_predict"
     assert set(doc["options"]) == {"namespaces", "manifests_dir", "manifests", "run_dir", "api_server_ip", "api_server_port",
-                                   "internet_ip", "internet_port"}
+                                   "internet_ip", "internet_port", "pod_subnet", "service_subnet", "api_server_endpoint"}
     assert isinstance(yaml.safe_load(namespace["EXAMPLES"]), list)
-    assert set(yaml.safe_load(namespace["RETURN"])) == {"files", "changed_files", "summary", "msg"}
+    assert set(yaml.safe_load(namespace["RETURN"])) == {"files", "changed_files", "summary", "msg", "subnet_warnings"}
+
+
+# --- the prediction sees the cluster the roles build -------------------------------------------
+
+def test_dns_pods_come_from_the_inventory_dns_setting() -> None:
+    dns = {"namespace": "dns-system", "pod_labels": {"k8s-app": "coredns"}}
+    namespaces = [{**NAMESPACES[0], "dns": dns}, NAMESPACES[1]]
+    dns_policy = _np("dev", "dns", {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{
+        "to": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "dns-system"}},
+                "podSelector": {"matchLabels": {"k8s-app": "coredns"}}}],
+        "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}]})
+    manifests = [MANIFESTS[0], dns_policy]
+    state = build_state(namespaces, manifests)
+    dns_pods = [p for p in state["pods"] if p["namespace"] == "dns-system"]
+    assert [(p["name"], p["labels"]) for p in dns_pods] == [("coredns", {"k8s-app": "coredns"})]
+    result = predict(namespaces, manifests)
+    dev = result["files"]["predicted/blast-radius.json"]["namespaces"][0]
+    assert dev["dns"] == {"udp": True, "tcp": True}
+    rows = {(r["from"], r["to"], r["protocol"], r["port"]): r["allowed"] for r in result["files"]["predicted/matrix.json"]["rows"]}
+    assert rows[("dev/my-api", "dns-system/coredns", "UDP", 53)] is True
+
+
+def test_pods_carry_the_labels_and_port_name_the_workloads_template_gives_them() -> None:
+    namespaces = [NAMESPACES[0], {"name": "gateway", "labels": {}, "workloads": [
+        {"name": "api-gateway", "labels": {"tier": "edge"}, "container_port": 8080}]}]
+    # A policy on the template's labels and default port name: on the cluster it admits the gateway.
+    manifests = [_np("gateway", "by-name", {
+        "podSelector": {"matchLabels": {"app.kubernetes.io/name": "api-gateway"}}, "policyTypes": ["Ingress"],
+        "ingress": [{"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/managed-by": "netfence"}}}],
+                     "ports": [{"port": "http"}]}]})]
+    engine = build_engine(namespaces, manifests, rogue=True)
+    assert engine.verdict("gateway/netfence-rogue", "gateway/api-gateway", 8080).allowed is False  # selected by its name label
+    assert engine.verdict("gateway/api-gateway", "gateway/api-gateway", 8080).allowed is True  # "http" resolves to 8080
+    pod = build_state(namespaces, manifests)["pods"][1]
+    assert pod["labels"] == {"tier": "edge", "app.kubernetes.io/name": "api-gateway", "app.kubernetes.io/managed-by": "netfence"}
+    assert pod["containers"][0]["ports"][0]["name"] == "http"
+
+
+def _filter_plugin() -> Any:
+    spec = importlib.util.spec_from_file_location("netfence_workload_filter", REPO / "plugins" / "filter" / "netfence_workload.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.FilterModule().filters()
+
+
+def test_template_filter_prediction_and_probes_agree_on_labels() -> None:
+    from netfence.probes import plan as probe_plan
+
+    filters = _filter_plugin()
+    workload = {"name": "api-gateway", "labels": {"tier": "edge"}, "container_port": 8080}
+    namespaces = [{"name": "gateway", "workloads": [workload]}]
+    predicted = build_state(namespaces, [])["pods"][0]
+    assert filters["netfence_pod_labels"](workload, "netfence") == predicted["labels"]
+    assert filters["netfence_port_name"](workload) == predicted["containers"][0]["ports"][0]["name"] == "http"
+    [spec] = probe_plan.from_inventory(
+        [{"name": "p", "from": {"namespace": "gateway", "workload": "api-gateway"}, "to": {"external": "1.1.1.1"}}], namespaces)
+    pod = probe_plan.probe_pod(spec.source, run_id="r", image="img")
+    assert {k: v for k, v in pod["metadata"]["labels"].items() if k != "netfence.io/role"} == predicted["labels"]
+
+
+def test_pod_ips_from_the_pod_subnet_let_internet_egress_reach_pods_outside_the_except() -> None:
+    # dev may egress to 0.0.0.0/0 except RFC 1918 on 443; gateway has no policy.
+    assert build_engine(NAMESPACES, MANIFESTS).verdict("dev/my-api", "gateway/api-gateway", 443).allowed is False
+    cgnat = build_engine(NAMESPACES, MANIFESTS, pod_subnet="100.64.0.0/10")
+    assert cgnat.verdict("dev/my-api", "gateway/api-gateway", 443).allowed is True
+    assert build_state(NAMESPACES, MANIFESTS, pod_subnet="100.64.0.0/10")["pods"][0]["ip"] == "100.64.0.1"
+    lab = build_engine(NAMESPACES, MANIFESTS, pod_subnet="192.168.0.0/16")
+    assert lab.verdict("dev/my-api", "gateway/api-gateway", 443).allowed is False  # inside the except
+    with pytest.raises(NetfenceError, match="pod subnet"):
+        build_state(NAMESPACES, MANIFESTS, pod_subnet="10.0.0.1/8")
+
+
+def test_api_server_endpoint_parses_ip_and_port() -> None:
+    assert parse_endpoint("203.0.113.5:443") == ("203.0.113.5", 443)
+    assert parse_endpoint("[2001:db8::1]:6443") == ("2001:db8::1", 6443)
+    for bad in ("203.0.113.5", "host:6443", "1.2.3.4:0"):
+        with pytest.raises(NetfenceError, match="api server endpoint"):
+            parse_endpoint(bad)
+
+
+def test_module_takes_subnets_and_the_api_server_endpoint(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    namespaces = [{**NAMESPACES[0], "profiles": ["default-deny-ingress", "allow-internet-egress"]}, NAMESPACES[1]]
+    result = _run_module(tmp_path, {"namespaces": namespaces, "manifests": MANIFESTS, "run_dir": str(run_dir),
+                                    "pod_subnet": "100.64.0.0/10", "service_subnet": "10.96.0.0/12",
+                                    "api_server_endpoint": "203.0.113.5:443"})
+    assert result["changed"] is True, result
+    radius = json.loads((run_dir / "predicted" / "blast-radius.json").read_text())["namespaces"][0]
+    assert radius["api_server"] == {"ip": "203.0.113.5", "port": 443, "allowed": True}
+    assert any("100.64.0.0/10" in w for w in result["subnet_warnings"]), result

@@ -209,3 +209,30 @@ def test_all_problems_of_all_layers_are_reported_together(lab):
     for path in ("netfence_namespaces[1].profiles[1]", "netfence_namespaces[0].allow_from_namespaces[0].ports[0].port",
                  f"{EXTRA}.egress[0].ports[0].protocol", f"{EXTRA}: schema"):
         assert path in message
+
+
+# --- the cluster's subnets ----------------------------------------------------------------------
+
+def _internet_namespaces(lab):
+    return [ns for ns in lab if "allow-internet-egress" in ns.get("profiles", [])]
+
+
+def test_internet_egress_covering_the_pod_subnet_is_a_warning(lab):
+    assert _internet_namespaces(lab), "the lab inventory should use allow-internet-egress"
+    found = [str(p) for p in build_plan(lab, "v1.35.8", pod_subnet="100.64.0.0/10", service_subnet="10.96.0.0/12").problems]
+    hits = [line for line in found if "pod subnet (netfence_pod_subnet) 100.64.0.0/10" in line]
+    assert hits and all(line.startswith("WARNING ") for line in hits), "\n".join(found)
+    assert not any("service subnet" in line for line in found), "10.96.0.0/12 is inside the default except 10.0.0.0/8"
+
+
+def test_internet_egress_covering_the_service_subnet_is_a_warning(lab):
+    found = [str(p) for p in build_plan(lab, "v1.35.8", pod_subnet="192.168.0.0/16", service_subnet="100.96.0.0/12").problems]
+    assert any("service subnet (netfence_service_subnet) 100.96.0.0/12" in line for line in found), "\n".join(found)
+    assert not any("pod subnet" in line for line in found)
+
+
+def test_subnet_in_an_except_is_fine(lab):
+    for ns in _internet_namespaces(lab):
+        ns["internet_egress"] = {"except": ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"]}
+    found = [str(p) for p in build_plan(lab, "v1.35.8", pod_subnet="100.64.0.0/10").problems]
+    assert not any("subnet" in line for line in found), "\n".join(found)
