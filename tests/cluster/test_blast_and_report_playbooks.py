@@ -47,3 +47,15 @@ def test_blast_radius_then_report_and_seal(api, playbook, run_dir):
     suites = ET.parse(run_dir / "junit.xml").getroot().findall("testsuite")
     assert [s.get("name") for s in suites] == ["netfence.blast-radius"] and suites[0].get("errors") == "5"
     assert evidence.verify(run_dir) == []
+
+
+def test_the_rogue_pod_defaults_to_the_first_inventory_namespace(api, playbook, run_dir):
+    # predicted/blast-radius.json covers inventory namespaces only; "default" never has a prediction
+    api.put("services", SERVICES[0])
+    rc, out, err = playbook.run("blast_radius.yml", {"netfence_run_dir": str(run_dir),
+                                                      "netfence_namespaces": [{"name": "prod"}, {"name": "dev"}]})
+    assert rc == 0, failure_messages(out) or err
+    [created] = api.writes("POST", "pods")
+    assert created["namespace"] == "prod"
+    doc = json.loads((run_dir / "blast-radius.json").read_text())
+    assert {r["source"]["namespace"] for r in doc["records"]} == {"prod"}
