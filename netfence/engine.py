@@ -35,7 +35,7 @@ from typing import Iterable, Mapping, Sequence
 
 from netfence.model import Endpoint, External, IPBlock, Peer, Pod, Policy, Rule, World, parse_protocol
 from netfence.errors import NetfenceError
-from netfence.inventory import DEFAULT_DNS_LABELS, DEFAULT_DNS_NAMESPACE
+from netfence.wellknown import DEFAULT_DNS_LABELS, DEFAULT_DNS_NAMESPACE
 from netfence.selectors import LabelIndex
 
 Probe = tuple[str, int]  # (protocol, port)

@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping
 
 from netfence import syntax
 from netfence.errors import NetfenceError
+from netfence.wellknown import DEFAULT_DNS_LABELS, DEFAULT_DNS_NAMESPACE
 
 VARIABLE = "netfence_namespaces"
 
@@ -28,8 +29,6 @@ PROFILES = (
     "allow-internet-egress",
 )
 
-DEFAULT_DNS_NAMESPACE = "kube-system"
-DEFAULT_DNS_LABELS = {"k8s-app": "kube-dns"}
 DEFAULT_INTERNET_CIDR = "0.0.0.0/0"
 DEFAULT_INTERNET_EXCEPT = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 DEFAULT_INTERNET_PORTS = ({"port": 443, "protocol": "TCP"},)
