@@ -45,7 +45,9 @@ def test_probe_round_uses_one_pod_per_identity_writes_evidence_and_removes_pods(
     assert len(created) == 2  # two identities (dev my-api, unlabelled prod), four probes
     labels = sorted(json.dumps(c["body"]["metadata"]["labels"], sort_keys=True) for c in created)
     assert labels == [
-        json.dumps({"app": "my-api", "app.kubernetes.io/managed-by": "netfence", "env": "dev", "netfence.io/role": "probe"}, sort_keys=True),
+        # exactly the labels the workload's own pods carry (see the workloads template), plus netfence's two
+        json.dumps({"app": "my-api", "app.kubernetes.io/managed-by": "netfence", "app.kubernetes.io/name": "my-api",
+                    "env": "dev", "netfence.io/role": "probe"}, sort_keys=True),
         json.dumps({"app.kubernetes.io/managed-by": "netfence", "netfence.io/role": "probe"}, sort_keys=True),
     ]
     deleted = sorted(c["name"] for c in api.writes("DELETE", "pods"))
