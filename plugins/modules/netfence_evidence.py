@@ -63,6 +63,7 @@ import datetime
 from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.netfence_support import require_netfence
 
 try:
     from netfence import __version__ as NETFENCE_VERSION
@@ -86,9 +87,7 @@ def main() -> None:
         required_if=[("action", "create", ("root", "cluster")), ("action", "seal", ("run_dir",))],
         supports_check_mode=True,
     )
-    if IMPORT_ERROR is not None:
-        module.fail_json(msg=f"the netfence package is not importable by {module._name}'s Python: {IMPORT_ERROR}."
-                         " Run 'make setup' and use the .venv interpreter.")
+    require_netfence(module, IMPORT_ERROR)
     params = module.params
     try:
         if params["action"] == "create":

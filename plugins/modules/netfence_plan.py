@@ -93,6 +93,7 @@ summary:
 from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.netfence_support import require_netfence
 
 try:
     from netfence import evidence
@@ -123,9 +124,7 @@ def main() -> None:
         },
         supports_check_mode=True,
     )
-    if IMPORT_ERROR is not None:
-        module.fail_json(msg=f"the netfence package is not importable by this Python: {IMPORT_ERROR}."
-                         " Run 'make setup' and use the .venv interpreter.")
+    require_netfence(module, IMPORT_ERROR)
     params = module.params
     try:
         plan = build_plan(params["namespaces"], params["kubernetes_version"],

@@ -119,6 +119,7 @@ subnet_warnings:
 from pathlib import Path
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.netfence_support import require_netfence
 
 try:
     from netfence import predict as _predict
@@ -150,9 +151,7 @@ def main() -> None:
         required_one_of=[("manifests_dir", "manifests")],
         supports_check_mode=True,
     )
-    if IMPORT_ERROR is not None:
-        module.fail_json(msg=f"the netfence package is not importable by {module._name}'s Python: {IMPORT_ERROR}."
-                         " Run 'make setup' and use the .venv interpreter.")
+    require_netfence(module, IMPORT_ERROR)
     p = module.params
     try:
         manifests = _predict.load_manifests_dir(p["manifests_dir"]) if p["manifests_dir"] else p["manifests"]

@@ -77,6 +77,7 @@ pods_failed: {description: Source identities whose probe pod never ran, with the
 import os
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.netfence_support import require_netfence
 
 
 def _plan(module, params):
@@ -176,8 +177,8 @@ def main():
     )
     try:
         from netfence.errors import NetfenceError
-    except ImportError:
-        module.fail_json(msg="the netfence package is not importable by this Python; set ansible_python_interpreter to the venv's python")
+    except ImportError as exc:
+        require_netfence(module, exc)
     params = module.params
     try:
         if params["action"] == "plan":

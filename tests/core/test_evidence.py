@@ -88,3 +88,19 @@ def test_evidence_module_creates_and_seals(tmp_path: Path, ansible_env: dict[str
                             capture_output=True, text=True, env=ansible_env)
     assert sealed.returncode == 0, sealed.stdout + sealed.stderr
     assert evidence.verify(run_dir) == []
+
+
+def test_modules_say_how_to_fix_a_python_without_netfence(tmp_path: Path, ansible_env: dict[str, str]) -> None:
+    """A host interpreter without the netfence package gets a fix-it message, not an ImportError trace."""
+    import sys
+
+    base = Path(sys.base_prefix) / "bin" / f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if not base.exists():
+        pytest.skip(f"no base interpreter at {base}")
+    run = subprocess.run(["ansible", "localhost", "-i", "localhost,", "-c", "local", "-m", "netfence_evidence",
+                          "-e", f"ansible_python_interpreter={base}", "-a", f"root={tmp_path} cluster=lab"],
+                         capture_output=True, text=True, env=ansible_env)
+    assert run.returncode != 0
+    assert "the netfence package is not importable" in run.stdout
+    assert "make setup" in run.stdout
+    assert list(tmp_path.iterdir()) == []
