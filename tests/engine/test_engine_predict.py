@@ -103,7 +103,15 @@ def test_bad_manifest_is_a_clear_error() -> None:
 def _run_module(tmp_path: Path, args: dict[str, Any]) -> dict[str, Any]:
     args_file = tmp_path / "args.json"
     args_file.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}), encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(MODULE), str(args_file)], capture_output=True, text=True, check=False, cwd=tmp_path)
+    # Run the module file as Ansible would, with the project's module_utils (ansible.cfg's
+    # module_utils path) visible as ansible.module_utils.*.
+    runner = (
+        "import runpy, sys, ansible.module_utils as mu; mu.__path__.append(sys.argv[1]);"
+        "sys.argv = sys.argv[2:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+    )
+    proc = subprocess.run([sys.executable, "-c", runner, str(REPO / "plugins" / "module_utils"), str(MODULE), str(args_file)],
+                          capture_output=True, text=True, check=False, cwd=tmp_path)
+    assert proc.stdout, proc.stderr
     return json.loads(proc.stdout)
 
 
