@@ -35,6 +35,8 @@ from typing import Any
 
 import yaml
 
+from cluster_support import write_kubeconfig  # sibling module: tests/cluster is on sys.path
+
 CORE = {
     "namespaces": ("Namespace", False),
     "pods": ("Pod", True),
@@ -124,13 +126,7 @@ class ApiDouble:
         self.server.server_close()
 
     def write_kubeconfig(self, path: Path, context: str = "kind-netfence-test") -> Path:
-        path.write_text(yaml.safe_dump({
-            "apiVersion": "v1", "kind": "Config", "current-context": context,
-            "clusters": [{"name": "double", "cluster": {"server": self.url}}],
-            "users": [{"name": "double", "user": {"token": "not-a-secret"}}],
-            "contexts": [{"name": context, "context": {"cluster": "double", "user": "double"}}],
-        }))
-        return path
+        return write_kubeconfig(path, self.url, context)
 
     # -- store helpers for tests ------------------------------------------------------------
     def put(self, plural: str, obj: dict[str, Any]) -> dict[str, Any]:

@@ -5,11 +5,15 @@ A module with a unique name (not conftest) so test modules can import it unambig
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import subprocess
 import sys
+import threading
 from pathlib import Path
+from typing import Iterator
 
 import yaml
 
@@ -25,6 +29,53 @@ def netpol(ns: str, name: str, spec: dict, labels: dict | None = None) -> dict:
 DENY_INGRESS = {"podSelector": {}, "policyTypes": ["Ingress"]}
 DENY_EGRESS = {"podSelector": {}, "policyTypes": ["Egress"]}
 DNS_EGRESS = {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}]}
+
+
+def write_kubeconfig(path: Path, server: str, context: str = "kind-netfence-test") -> Path:
+    """A kubeconfig whose one context points at ``server`` (a double, a closed port, a silent one)."""
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": context,
+        "clusters": [{"name": "double", "cluster": {"server": server}}],
+        "users": [{"name": "double", "user": {"token": "not-a-secret"}}],
+        "contexts": [{"name": context, "context": {"cluster": "double", "user": "double"}}],
+    }))
+    return path
+
+
+def closed_port_url() -> str:
+    """An http URL on loopback where nothing listens (connections are refused at once)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    return f"http://127.0.0.1:{port}"
+
+
+@contextlib.contextmanager
+def silent_endpoint() -> Iterator[str]:
+    """An http URL on loopback that accepts TCP connections and never answers (a half-open API)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                continue
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        for conn in held:
+            conn.close()
+        listener.close()
 
 
 def write_manifests(run_dir: Path, policies: list[dict]) -> None:

@@ -4,14 +4,13 @@ the API calls netfence makes, not what a CNI enforces."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 
 import pytest
 import yaml
 
-from cluster_support import DENY_EGRESS, DENY_INGRESS, DNS_EGRESS, failure_messages, netpol, task_results, write_manifests
+from cluster_support import (DENY_EGRESS, DENY_INGRESS, DNS_EGRESS, closed_port_url, failure_messages, netpol, silent_endpoint,
+                             task_results, write_kubeconfig, write_manifests)
 
 pytestmark = pytest.mark.playbook
 
@@ -118,15 +117,7 @@ def test_missing_namespace_is_a_clear_message_and_changes_nothing(api, playbook,
 def test_unreachable_api_fails_fast_with_a_clear_message(tmp_path, run_dir):
     from cluster_support import Playbook
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    kc = tmp_path / "dead-kubeconfig"
-    kc.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "kind-netfence-test",
-                                  "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
-                                  "users": [{"name": "u", "user": {"token": "x"}}],
-                                  "contexts": [{"name": "kind-netfence-test", "context": {"cluster": "c", "user": "u"}}]}))
+    kc = write_kubeconfig(tmp_path / "dead-kubeconfig", closed_port_url())
     write_manifests(run_dir, DESIRED[:1])
     started = time.monotonic()
     rc, out, _ = Playbook(tmp_path, kc).run("policies.yml", {"netfence_run_dir": str(run_dir)})
@@ -137,35 +128,11 @@ def test_unreachable_api_fails_fast_with_a_clear_message(tmp_path, run_dir):
 def test_half_open_api_is_bounded_by_the_task_timeout(tmp_path, run_dir):
     from cluster_support import Playbook
 
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    held = []
-    stop = threading.Event()
-
-    def accept():
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    threading.Thread(target=accept, daemon=True).start()
-    kc = tmp_path / "silent-kubeconfig"
-    kc.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "kind-netfence-test",
-                                  "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{listener.getsockname()[1]}"}}],
-                                  "users": [{"name": "u", "user": {"token": "x"}}],
-                                  "contexts": [{"name": "kind-netfence-test", "context": {"cluster": "c", "user": "u"}}]}))
     write_manifests(run_dir, DESIRED[:1])
-    started = time.monotonic()
-    try:
+    with silent_endpoint() as server:
+        kc = write_kubeconfig(tmp_path / "silent-kubeconfig", server)
+        started = time.monotonic()
         rc, out, _ = Playbook(tmp_path, kc).run("policies.yml", {"netfence_run_dir": str(run_dir), "policies_api_timeout": 3})
-    finally:
-        stop.set()
-        for conn in held:
-            conn.close()
-        listener.close()
     assert rc != 0 and "did not answer within 3 s" in failure_messages(out)
     assert time.monotonic() - started < 60
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import socket
 import time
 
 import pytest
-import yaml
 
+from cluster_support import closed_port_url, silent_endpoint, write_kubeconfig
 from netfence.errors import NetfenceError
 from netfence.probes.transport_k8s import KubernetesTransport
 
@@ -42,15 +41,7 @@ def test_exec_that_the_server_refuses_is_an_unfinished_result_not_a_crash(api, k
 
 
 def test_unreachable_api_is_bounded(tmp_path):
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    kc = tmp_path / "kc"
-    kc.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "c",
-                                  "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
-                                  "users": [{"name": "u", "user": {"token": "x"}}],
-                                  "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}))
+    kc = write_kubeconfig(tmp_path / "kc", closed_port_url(), "c")
     transport = KubernetesTransport(str(kc), "c", request_timeout=2)
     started = time.monotonic()
     with pytest.raises(Exception):
@@ -65,37 +56,12 @@ def test_bad_kubeconfig_is_a_user_error(tmp_path):
 
 def test_half_open_api_costs_bounded_time(tmp_path):
     """An endpoint that accepts TCP and never answers: every call ends after the request timeout."""
-    import threading
-
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    held, stop = [], threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except OSError:
-                continue
-
-    threading.Thread(target=accept, daemon=True).start()
-    kc = tmp_path / "kc"
-    kc.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": "c",
-                                  "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{listener.getsockname()[1]}"}}],
-                                  "users": [{"name": "u", "user": {"token": "x"}}],
-                                  "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}]}))
-    transport = KubernetesTransport(str(kc), "c", request_timeout=1)
-    started = time.monotonic()
-    try:
+    with silent_endpoint() as server:
+        kc = write_kubeconfig(tmp_path / "kc", server, "c")
+        transport = KubernetesTransport(str(kc), "c", request_timeout=1)
+        started = time.monotonic()
         with pytest.raises(Exception):
             transport.pod_ip("dev", {"app": "x"})
         result = transport.exec("dev", "p", ["true"], timeout=2)
-    finally:
-        stop.set()
-        for conn in held:
-            conn.close()
-        listener.close()
     assert result.exit_code is None
     assert time.monotonic() - started < 15
