@@ -30,8 +30,7 @@ against an independent brute-force evaluator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Iterable, Mapping, NamedTuple, Sequence
 
 from netfence.model import Endpoint, External, IPBlock, Peer, Pod, Policy, Rule, World, parse_protocol
 from netfence.errors import NetfenceError
@@ -42,8 +41,7 @@ Probe = tuple[str, int]  # (protocol, port)
 DnsSelector = tuple[str, Mapping[str, str]]  # (namespace, pod labels) of the cluster DNS
 
 
-@dataclass(frozen=True)
-class RuleMatch:
+class RuleMatch(NamedTuple):
     """A rule that allows the connection: policy, direction, rule index and what it says."""
 
     policy: str
@@ -56,8 +54,7 @@ class RuleMatch:
         return f"{self.policy} {self.direction}[{self.index}]: {self.peer}, {self.port}"
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """One side of a connection: the source's egress or the destination's ingress."""
 
     direction: str  # "egress" | "ingress"
@@ -75,8 +72,7 @@ class Decision:
         return not self.isolating or bool(self.allowing)
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     src: str
     dst: str
     port: int

@@ -9,15 +9,19 @@ strictly inside ``cidr``, ``endPort`` only with a numeric ``port`` and not below
 TCP/UDP/SCTP (defaulting to TCP), ``policyTypes`` defaulting from the rules present.
 Non-canonical CIDRs such as ``10.244.1.5/4`` are accepted as the API accepts them and mean
 their network (``0.0.0.0/4``).
+
+The records are ``NamedTuple`` classes: immutable and hashable like frozen dataclasses, but
+defining them costs a fraction of the start-up time (``dataclasses`` imports ``inspect`` and
+compiles code for every class), which dominates a ``netfence reachability`` call on a model of
+a thousand pods.
 """
 
 from __future__ import annotations
 
+import _socket
 import ipaddress
 import re
-import socket
-from dataclasses import dataclass, field
-from typing import Any, Mapping, Union
+from typing import Any, Mapping, NamedTuple, Union
 
 from netfence.errors import NetfenceError
 from netfence.selectors import LabelSelector, parse_labels, parse_selector
@@ -35,8 +39,15 @@ _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _HAS_LETTER = re.compile(r"[a-z]")
 
 
+_SVC_NAMES_SEEN: dict[str, bool] = {}
+
+
 def _is_svc_name(value: str) -> bool:
-    return bool(_SVC_NAME.match(value)) and "--" not in value and bool(_HAS_LETTER.search(value))
+    """Memoised: a large model repeats a handful of port names thousands of times."""
+    ok = _SVC_NAMES_SEEN.get(value)
+    if ok is None:
+        ok = _SVC_NAMES_SEEN[value] = bool(_SVC_NAME.match(value)) and "--" not in value and bool(_HAS_LETTER.search(value))
+    return ok
 
 
 def _mapping(raw: Any, where: str) -> Mapping[str, Any]:
@@ -77,8 +88,9 @@ def _port_number(raw: Any, where: str) -> int:
 def parse_ip(raw: Any, where: str) -> IPAddress:
     try:
         if isinstance(raw, str) and ":" not in raw:
-            # inet_pton is strict (dotted quad only) and much faster than ipaddress's parser.
-            return ipaddress.IPv4Address(socket.inet_pton(socket.AF_INET, raw))
+            # inet_pton is strict (dotted quad only) and much faster than ipaddress's parser; it is
+            # taken from _socket because the socket module's enums cost more start-up than it saves.
+            return ipaddress.IPv4Address(_socket.inet_pton(_socket.AF_INET, raw))
         return ipaddress.ip_address(str(raw))
     except OSError:
         raise NetfenceError(f"{where}: {raw!r} is not an IP address") from None
@@ -96,8 +108,7 @@ def parse_cidr(raw: Any, where: str) -> IPNetwork:
         raise NetfenceError(f"{where}: {raw!r} is not a valid CIDR") from None
 
 
-@dataclass(frozen=True)
-class ContainerPort:
+class ContainerPort(NamedTuple):
     port: int
     protocol: str = "TCP"
     name: str | None = None
@@ -106,14 +117,12 @@ class ContainerPort:
         return f"{self.protocol}/{self.port}" + (f" ({self.name})" if self.name else "")
 
 
-@dataclass(frozen=True)
-class Namespace:
+class Namespace(NamedTuple):
     name: str
     labels: Mapping[str, str]
 
 
-@dataclass(frozen=True)
-class Pod:
+class Pod(NamedTuple):
     namespace: str
     name: str
     labels: Mapping[str, str]
@@ -132,20 +141,22 @@ class Pod:
         return {cp.port for cp in self.ports if cp.name == port_name and cp.protocol == protocol}
 
 
-@dataclass(frozen=True)
-class External:
+class _ExternalFields(NamedTuple):
+    ip: IPAddress
+    label: str | None = None
+
+
+class External(_ExternalFields):
     """An endpoint outside the pod network: an internet address, the API server endpoint, ...
 
     Only ``ipBlock`` peers (and rules without peers) can match it; it is never selected by a
     policy, so its own side of a connection is never isolated.
     """
 
-    ip: IPAddress
-    label: str | None = None
+    __slots__ = ()
 
-    def __init__(self, ip: str | IPAddress, label: str | None = None) -> None:
-        object.__setattr__(self, "ip", parse_ip(ip, "external endpoint"))
-        object.__setattr__(self, "label", label)
+    def __new__(cls, ip: str | IPAddress, label: str | None = None) -> "External":
+        return super().__new__(cls, parse_ip(ip, "external endpoint"), label)
 
     @property
     def key(self) -> str:
@@ -158,8 +169,7 @@ class External:
 Endpoint = Union[Pod, External]
 
 
-@dataclass(frozen=True)
-class IPBlock:
+class IPBlock(NamedTuple):
     cidr: IPNetwork
     excepts: tuple[IPNetwork, ...] = ()
     raw: str = ""
@@ -178,8 +188,7 @@ class IPBlock:
         return text
 
 
-@dataclass(frozen=True)
-class Peer:
+class Peer(NamedTuple):
     """One ``from``/``to`` entry: selectors (AND when both are set) or an ipBlock."""
 
     pod_selector: LabelSelector | None = None
@@ -194,8 +203,7 @@ class Peer:
         return f"{pods} in {ns}"
 
 
-@dataclass(frozen=True)
-class PolicyPort:
+class PolicyPort(NamedTuple):
     protocol: str = "TCP"
     port: int | str | None = None
     end_port: int | None = None
@@ -208,16 +216,14 @@ class PolicyPort:
         return f"{self.protocol}/{self.port}"
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """An ingress or egress rule. ``peers``/``ports`` empty means "all" (absent or ``[]``)."""
 
     peers: tuple[Peer, ...] = ()
     ports: tuple[PolicyPort, ...] = ()
 
 
-@dataclass(frozen=True)
-class Policy:
+class Policy(NamedTuple):
     namespace: str
     name: str
     pod_selector: LabelSelector
@@ -225,7 +231,7 @@ class Policy:
     egress: tuple[Rule, ...] = ()
     affects_ingress: bool = True
     affects_egress: bool = False
-    raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    raw: Mapping[str, Any] = {}  # the manifest as given (explanations quote it); never mutated
 
     @property
     def key(self) -> str:
@@ -348,6 +354,25 @@ def _parse_container_port(p: Any, where: str) -> ContainerPort:
     return ContainerPort(number, proto, pname)
 
 
+def _parse_container_ports(containers: Any, at: str) -> tuple[ContainerPort, ...]:
+    """Every container's ports, in order. ``at`` names the pod; the field path of an error is
+    only spelled out when there is one (models of thousands of pods spend no time on it)."""
+    ports: list[ContainerPort] = []
+    if type(containers) is not list:
+        containers = _list(containers, f"{at}: containers")
+    for ci, container in enumerate(containers):
+        if type(container) is not dict:
+            container = _mapping(container, f"{at}: containers[{ci}]")
+        raw_ports = container.get("ports")
+        if raw_ports is None:
+            continue
+        if type(raw_ports) is not list:
+            raw_ports = _list(raw_ports, f"{at}: containers[{ci}].ports")
+        for pi, p in enumerate(raw_ports):
+            ports.append(_parse_container_port(p, f"{at}: containers[{ci}].ports[{pi}]"))
+    return tuple(ports)
+
+
 def _parse_pod(raw: Any, where: str) -> Pod:
     pod = _mapping(raw, where)
     ns = pod.get("namespace")
@@ -356,26 +381,39 @@ def _parse_pod(raw: Any, where: str) -> Pod:
         _name(ns, f"{where}.namespace")
     if type(name) is not str or not name:
         _name(name, f"{where}.name")
-    labels = parse_labels(pod.get("labels"), f"pod {ns}/{name}: labels")
-    ports: list[ContainerPort] = []
-    for ci, container in enumerate(_list(pod.get("containers"), f"pod {ns}/{name}: containers")):
-        container = _mapping(container, f"pod {ns}/{name}: containers[{ci}]")
-        for pi, p in enumerate(_list(container.get("ports"), f"pod {ns}/{name}: containers[{ci}].ports")):
-            ports.append(_parse_container_port(p, f"pod {ns}/{name}: containers[{ci}].ports[{pi}]"))
-    ip = parse_ip(pod["ip"], f"pod {ns}/{name}: ip") if pod.get("ip") is not None else None
-    return Pod(ns, name, labels, tuple(ports), ip)
+    at = f"pod {ns}/{name}"
+    labels = parse_labels(pod.get("labels"), f"{at}: labels")
+    containers = pod.get("containers")
+    ports = _parse_container_ports(containers, at) if containers is not None else ()
+    ip = pod.get("ip")
+    return Pod(ns, name, labels, ports, parse_ip(ip, f"{at}: ip") if ip is not None else None)
 
 
-@dataclass
+def _collect(raw: Any, field_name: str, parse: Any, kind: str, namespaces: Mapping[str, Namespace]) -> list[Any]:
+    """Parse a list of namespaced objects (pods or policies), each in a known namespace and
+    listed once; input order is kept because it is the order of every matrix and table."""
+    out = []
+    seen: set[str] = set()
+    for i, raw_item in enumerate(_list(raw, field_name)):
+        item = parse(raw_item, f"{field_name}[{i}]")
+        key = f"{item.namespace}/{item.name}"
+        if item.namespace not in namespaces:
+            raise NetfenceError(f"{kind} {key}: namespace {item.namespace!r} is not in namespaces")
+        if key in seen:
+            raise NetfenceError(f"{kind} {key}: listed twice")
+        seen.add(key)
+        out.append(item)
+    return out
+
+
 class World:
     """Namespaces, pods and policies in force; pods and policies keep their input order."""
 
-    namespaces: dict[str, Namespace]
-    pods: list[Pod]
-    policies: list[Policy]
-
-    def __post_init__(self) -> None:
-        self._by_key = {p.key: p for p in self.pods}
+    def __init__(self, namespaces: dict[str, Namespace], pods: list[Pod], policies: list[Policy]) -> None:
+        self.namespaces = namespaces
+        self.pods = pods
+        self.policies = policies
+        self._by_key = {p.key: p for p in pods}
 
     @classmethod
     def from_state(cls, state: Any) -> "World":
@@ -393,26 +431,8 @@ class World:
             # The API server always sets this label to the namespace's name.
             labels[NS_NAME_LABEL] = name
             namespaces[name] = Namespace(name, labels)
-        pods: list[Pod] = []
-        seen: set[str] = set()
-        for i, raw in enumerate(_list(state.get("pods"), "pods")):
-            pod = _parse_pod(raw, f"pods[{i}]")
-            if pod.namespace not in namespaces:
-                raise NetfenceError(f"pod {pod.key}: namespace {pod.namespace!r} is not in namespaces")
-            if pod.key in seen:
-                raise NetfenceError(f"pod {pod.key}: listed twice")
-            seen.add(pod.key)
-            pods.append(pod)
-        policies: list[Policy] = []
-        seen = set()
-        for i, raw in enumerate(_list(state.get("policies"), "policies")):
-            pol = parse_policy(raw, f"policies[{i}]")
-            if pol.namespace not in namespaces:
-                raise NetfenceError(f"NetworkPolicy {pol.key}: namespace {pol.namespace!r} is not in namespaces")
-            if pol.key in seen:
-                raise NetfenceError(f"NetworkPolicy {pol.key}: listed twice")
-            seen.add(pol.key)
-            policies.append(pol)
+        pods = _collect(state.get("pods"), "pods", _parse_pod, "pod", namespaces)
+        policies = _collect(state.get("policies"), "policies", parse_policy, "NetworkPolicy", namespaces)
         return cls(namespaces, pods, policies)
 
     def pod(self, key: str) -> Pod:

@@ -16,16 +16,14 @@ indistinguishable to a selector, so the index works on "members" that the caller
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple
 
 from netfence.errors import NetfenceError
 
 OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
 
 
-@dataclass(frozen=True)
-class Requirement:
+class Requirement(NamedTuple):
     """One ``matchExpressions`` entry."""
 
     key: str
@@ -47,8 +45,7 @@ class Requirement:
         return f"{self.key} {self.operator} ({', '.join(sorted(self.values))})"
 
 
-@dataclass(frozen=True)
-class LabelSelector:
+class LabelSelector(NamedTuple):
     """matchLabels AND matchExpressions; empty means "everything"."""
 
     match_labels: tuple[tuple[str, str], ...] = ()

@@ -41,7 +41,7 @@ else
 fi
 
 STAMP="$VENV/.netfence-setup"
-want="$PYVER $(cat "$PINS" pyproject.toml | sha256sum | cut -d' ' -f1)"
+want="$PYVER $(cat "$PINS" pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)"
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] && [ -x "$VENV/bin/ansible-playbook" ]; then
   echo "setup: $VENV is up to date (Python $PYVER, $PINS)."
   exit 0
@@ -57,7 +57,9 @@ pip_quiet() {
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$@" 2> >(grep -v "^WARNING: Location 'file:" >&2)
 }
 pip_quiet -r "$PINS"
-pip_quiet --no-deps -e .
+# compat mode: a plain path entry in a .pth file. The default editable finder is an import hook
+# that costs every netfence start ~15 ms (pathlib and friends), more than a small prediction.
+pip_quiet --no-deps --config-settings editable_mode=compat -e .
 # requirements.yml: satisfied by the bundled collections ("Nothing to do"); where a newer minimum
 # is asked for and Galaxy is reachable, ansible-galaxy fetches it; where it is not, say so and go on
 # with the bundled copies, which the checks below require anyway.
