@@ -144,14 +144,9 @@ class Engine:
         if not rule.ports:
             return "any port"
         for pp in rule.ports:
-            if pp.protocol != protocol:
-                continue
-            if pp.port is None:
+            if pp.covers(protocol, port):
                 return pp.describe()
-            if isinstance(pp.port, int):
-                if pp.port <= port <= (pp.end_port or pp.port):
-                    return pp.describe()
-            elif isinstance(dst, Pod) and port in dst.resolve(pp.port, protocol):
+            if pp.protocol == protocol and isinstance(pp.port, str) and isinstance(dst, Pod) and port in dst.resolve(pp.port, protocol):
                 return f"{pp.describe()} (= {port} on {dst.key})"
         return None
 
@@ -333,14 +328,9 @@ class _Matrix:
             return self.all
         out = 0
         for pp in rule.ports:
-            if pp.protocol != proto:
-                continue
-            if pp.port is None:
+            if pp.covers(proto, port):
                 return self.all
-            if isinstance(pp.port, int):
-                if pp.port <= port <= (pp.end_port or pp.port):
-                    return self.all
-            else:
+            if pp.protocol == proto and isinstance(pp.port, str):
                 out |= self.named.get((pp.port, proto, port), 0)
         return out
 

@@ -208,6 +208,16 @@ class PolicyPort(NamedTuple):
     port: int | str | None = None
     end_port: int | None = None
 
+    def covers(self, protocol: str, port: int) -> bool:
+        """Whether the entry admits ``protocol``/``port`` by number: no ``port`` means every port,
+        ``endPort`` a range. A named port is never covered here: only the destination pod's
+        container ports can resolve it (``Pod.resolve``)."""
+        if self.protocol != protocol:
+            return False
+        if self.port is None:
+            return True
+        return isinstance(self.port, int) and self.port <= port <= (self.end_port or self.port)
+
     def describe(self) -> str:
         if self.port is None:
             return f"{self.protocol}/any"
@@ -349,7 +359,7 @@ def _parse_container_port(p: Any, where: str) -> ContainerPort:
     elif proto not in PROTOCOLS:
         parse_protocol(proto, f"{where}.protocol")
     pname = p.get("name")
-    if pname is not None and (type(pname) is not str or not _is_svc_name(pname)):
+    if pname is not None and (not isinstance(pname, str) or not _is_svc_name(pname)):
         raise NetfenceError(f"{where}.name: {pname!r} is not a valid port name (IANA_SVC_NAME)")
     return ContainerPort(number, proto, pname)
 

@@ -147,9 +147,3 @@ def except_inside(outer: ipaddress.IPv4Network | ipaddress.IPv6Network, value: A
     if not inner.subnet_of(outer) or inner.prefixlen <= outer.prefixlen:  # type: ignore[arg-type]
         return f"{value!r} is not strictly inside the cidr {outer}"
     return None
-
-
-def is_world(value: Any) -> bool:
-    """True for a CIDR covering every address of its family (0.0.0.0/0, ::/0)."""
-    net, reason = cidr(value)
-    return reason is None and net is not None and net.prefixlen == 0

@@ -20,7 +20,7 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 import importlib_resources
 import jsonschema
@@ -30,6 +30,7 @@ import referencing.jsonschema
 from netfence import syntax
 from netfence.errors import NetfenceError
 from netfence.inventory import Inventory, InventoryError, Namespace, Problem, Workload, parse
+from netfence.model import NS_NAME_LABEL, Peer, Policy, PolicyPort, Rule, parse_policy
 from netfence.render import RenderedPolicy, manifest_path, render, render_files
 
 VERSION_VARIABLE = "netfence_kubernetes_version"
@@ -230,200 +231,177 @@ def check_policy(policy: RenderedPolicy) -> list[Problem]:
 
 
 # --- layer 3: engineers' mistakes ------------------------------------------------------------
+# These checks read the policies as the engine does (netfence.model), so "selects", "restricts
+# egress" and "covers a port" mean exactly what they mean in a prediction.
 
-def selects(selector: Any, labels: dict[str, str]) -> bool:
-    """Label-selector semantics (an empty selector selects everything)."""
-    if not isinstance(selector, dict):
-        return False
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expr in selector.get("matchExpressions") or []:
-        if not isinstance(expr, dict):
-            return False
-        key, op, values = expr.get("key"), expr.get("operator"), expr.get("values") or []
-        present = key in labels
-        if op == "In" and not (present and labels[key] in values):
-            return False
-        if op == "NotIn" and present and labels[key] in values:
-            return False
-        if op == "Exists" and not present:
-            return False
-        if op == "DoesNotExist" and present:
-            return False
-        if op not in syntax.SELECTOR_OPERATORS:
-            return False
-    return True
+Checked = tuple[RenderedPolicy, Policy]
 
 
-def policy_types(spec: dict[str, Any]) -> list[str]:
-    """policyTypes as the API server defaults them when omitted."""
-    types = spec.get("policyTypes")
-    if isinstance(types, list) and types:
-        return types
-    return ["Ingress"] + (["Egress"] if spec.get("egress") else [])
-
-
-def _rules(spec: dict[str, Any], direction: str) -> list[tuple[int, dict[str, Any]]]:
-    rules = spec.get(direction)
-    return [(i, r) for i, r in enumerate(rules) if isinstance(r, dict)] if isinstance(rules, list) else []
-
-
-def _covers(port_item: dict[str, Any], number: int, protocol: str) -> bool:
-    if port_item.get("protocol", "TCP") != protocol:
-        return False
-    port = port_item.get("port")
-    if port is None:
-        return True
-    if not isinstance(port, int):
-        return False
-    end = port_item.get("endPort")
-    return port <= number <= (end if isinstance(end, int) else port)
-
-
-def _reaches_dns(ns: Namespace, peer: Any) -> bool:
-    """Whether an egress peer can be the cluster DNS (ipBlocks are given the benefit of the doubt)."""
-    if not isinstance(peer, dict):
-        return False
-    if "ipBlock" in peer:
-        return True
-    dns_ns_labels = {"kubernetes.io/metadata.name": ns.dns.namespace}
-    if "namespaceSelector" in peer:
-        if not selects(peer["namespaceSelector"], dns_ns_labels):
-            return False
-    elif ns.name != ns.dns.namespace:
-        return False
-    return selects(peer.get("podSelector", {}), ns.dns.pod_labels)
-
-
-def _allows_dns(ns: Namespace, spec: dict[str, Any]) -> bool:
-    for _, rule in _rules(spec, "egress"):
-        ports = rule.get("ports")
-        if ports and not any(isinstance(p, dict) and _covers(p, 53, "UDP") for p in ports):
+def _parsed(policies: list[RenderedPolicy]) -> list[Checked]:
+    """Each rendered policy with its parsed form; one that does not parse is left out here,
+    because layers 1 and 2 already report what is wrong with it."""
+    out = []
+    for rendered in policies:
+        try:
+            out.append((rendered, parse_policy(rendered.manifest)))
+        except NetfenceError:
             continue
-        peers = rule.get("to")
-        if not peers or any(_reaches_dns(ns, peer) for peer in peers):
+    return out
+
+
+def _selected(policy: Policy, workloads: Iterable[Workload]) -> list[Workload]:
+    return [w for w in workloads if policy.pod_selector.matches(w.labels)]
+
+
+def _workload_covered(entry: PolicyPort, workload: Workload) -> bool:
+    """The entry admits the workload's container port, by number or by the port's name."""
+    if workload.container_port is not None and entry.covers(workload.protocol, workload.container_port):
+        return True
+    return workload.port_name is not None and entry.port == workload.port_name
+
+
+def _reaches_dns(ns: Namespace, peer: Peer) -> bool:
+    """Whether an egress peer can be the cluster DNS (ipBlocks are given the benefit of the doubt)."""
+    if peer.ip_block is not None:
+        return True
+    if peer.namespace_selector is None:
+        if ns.name != ns.dns.namespace:
+            return False
+    elif not peer.namespace_selector.matches({NS_NAME_LABEL: ns.dns.namespace}):
+        return False
+    return peer.pod_selector is None or peer.pod_selector.matches(ns.dns.pod_labels)
+
+
+def _allows_dns(ns: Namespace, policy: Policy) -> bool:
+    for rule in policy.egress:
+        if rule.ports and not any(entry.covers("UDP", 53) for entry in rule.ports):
+            continue
+        if not rule.peers or any(_reaches_dns(ns, peer) for peer in rule.peers):
             return True
     return False
 
 
-def _egress_without_dns(ns: Namespace, policies: list[RenderedPolicy]) -> list[Problem]:
-    if ns.acknowledge.egress_without_dns:
-        return []
+def _dns_stranded(ns: Namespace, policies: list[Policy]) -> tuple[list[str], Policy | None]:
+    """Workloads of ``ns`` (any pod when none is declared) whose egress some policy restricts
+    while none of the policies selecting them allows DNS; and the first such policy."""
     stranded, restricting = [], None
     for subject in ns.workloads or (_ANY_POD,):
-        applying = [p for p in policies if selects(p.manifest["spec"].get("podSelector"), subject.labels)
-                    and "Egress" in policy_types(p.manifest["spec"])]
-        if applying and not any(_allows_dns(ns, p.manifest["spec"]) for p in applying):
+        applying = [p for p in policies if p.affects_egress and p.pod_selector.matches(subject.labels)]
+        if applying and not any(_allows_dns(ns, p) for p in applying):
             stranded.append(subject.name)
             restricting = restricting or applying[0]
-    if not stranded or restricting is None:
+    return stranded, restricting
+
+
+def _egress_without_dns(ns: Namespace, policies: list[Checked]) -> list[Problem]:
+    if ns.acknowledge.egress_without_dns:
         return []
-    return [Problem(restricting.origin,
-                    f"egress of {', '.join(stranded)} in namespace {ns.name} is restricted (by {restricting.name}) "
+    stranded, restricting = _dns_stranded(ns, [p for _, p in policies])
+    if restricting is None:
+        return []
+    origin = next(r for r, p in policies if p is restricting)
+    return [Problem(origin.origin,
+                    f"egress of {', '.join(stranded)} in namespace {ns.name} is restricted (by {origin.name}) "
                     "but no egress rule allows DNS (UDP 53), so name lookups will time out. Add the "
                     "'allow-dns-egress' profile, or set acknowledge.egress_without_dns: true if that is intended")]
 
 
-def _namespaces_matching(inventory: Inventory, own: Namespace, peer: dict[str, Any]) -> list[Namespace]:
-    if "namespaceSelector" not in peer:
-        return [own]
-    return [ns for ns in inventory.namespaces if selects(peer["namespaceSelector"], ns.all_labels)]
+def namespaces_without_dns(namespaces: Any, manifests: Iterable[Any]) -> list[str]:
+    """The apply stage's guard: namespaces whose manifests restrict egress without allowing DNS.
+
+    The same check as the plan's, on the manifests about to be applied; ``namespaces`` is the
+    inventory's ``netfence_namespaces`` (DNS location, workloads, acknowledgements), and a
+    namespace the manifests use but the inventory does not declare gets the defaults.
+    """
+    by_ns: dict[str, list[Policy]] = {}
+    for index, manifest in enumerate(manifests):
+        policy = parse_policy(manifest, f"manifests[{index}]")
+        by_ns.setdefault(policy.namespace, []).append(policy)
+    declared = list(namespaces or [])
+    known = {entry.get("name") for entry in declared if isinstance(entry, dict)}
+    inventory = parse(declared + [{"name": name} for name in sorted(by_ns) if name not in known])
+    gaps = []
+    for ns in inventory.namespaces:
+        if ns.name in by_ns and not ns.acknowledge.egress_without_dns and _dns_stranded(ns, by_ns[ns.name])[1]:
+            gaps.append(ns.name)
+    return gaps
 
 
-def _targets(inventory: Inventory, ns: Namespace, spec: dict[str, Any], direction: str,
-             rule: dict[str, Any]) -> list[tuple[Namespace, Workload]]:
+def _targets(inventory: Inventory, ns: Namespace, policy: Policy, direction: str,
+             rule: Rule) -> list[tuple[Namespace, Workload]]:
     """Workloads whose ports a rule's ``ports`` refer to: the policy's pods (ingress) or the peers (egress)."""
     if direction == "ingress":
-        return [(ns, w) for w in ns.workloads if selects(spec.get("podSelector"), w.labels)]
+        return [(ns, w) for w in _selected(policy, ns.workloads)]
     found = []
-    for peer in rule.get("to") or []:
-        if not isinstance(peer, dict) or "ipBlock" in peer:
+    for peer in rule.peers:
+        if peer.ip_block is not None:
             continue
-        for other in _namespaces_matching(inventory, ns, peer):
-            found += [(other, w) for w in other.workloads if selects(peer.get("podSelector", {}), w.labels)]
+        others = [ns] if peer.namespace_selector is None else [
+            n for n in inventory.namespaces if peer.namespace_selector.matches(n.all_labels)]
+        for other in others:
+            found += [(other, w) for w in other.workloads if peer.pod_selector is None or peer.pod_selector.matches(w.labels)]
     return found
 
 
-def _service_port_mix_up(inventory: Inventory, ns: Namespace, policy: RenderedPolicy) -> list[Problem]:
+def _service_port_mix_up(inventory: Inventory, ns: Namespace, rendered: RenderedPolicy, policy: Policy) -> list[Problem]:
     problems = []
-    spec = policy.manifest["spec"]
-    for direction in ("ingress", "egress"):
-        for ri, rule in _rules(spec, direction):
-            targets = _targets(inventory, ns, spec, direction, rule)
-            ports = rule.get("ports") if isinstance(rule.get("ports"), list) else []
-            for pi, item in enumerate(ports):
-                if not isinstance(item, dict):
-                    continue
-                if isinstance(item.get("port"), str) and targets and not any(
-                        w.port_name == item["port"] for _, w in targets):
+    for direction, rules in (("ingress", policy.ingress), ("egress", policy.egress)):
+        for ri, rule in enumerate(rules):
+            targets = _targets(inventory, ns, policy, direction, rule)
+            for pi, entry in enumerate(rule.ports):
+                where = rendered.inventory_path(f"spec.{direction}[{ri}].ports[{pi}].port")
+                if isinstance(entry.port, str) and targets and not any(w.port_name == entry.port for _, w in targets):
                     names = ", ".join(f"{o.name}/{w.name}" for o, w in targets)
-                    problems.append(Problem(
-                        policy.inventory_path(f"spec.{direction}[{ri}].ports[{pi}].port"),
-                        f"no selected pod ({names}) has a container port named {item['port']!r}, so this rule "
-                        "matches no port of theirs", "warning"))
-                if not isinstance(item.get("port"), int):
+                    problems.append(Problem(where, f"no selected pod ({names}) has a container port named {entry.port!r}, "
+                                                   "so this rule matches no port of theirs", "warning"))
+                if not isinstance(entry.port, int):
                     continue
-                protocol = item.get("protocol", "TCP")
-                if any(w.container_port is not None and _covers(item, w.container_port, w.protocol)
-                       for _, w in targets):
+                if any(w.container_port is not None and entry.covers(w.protocol, w.container_port) for _, w in targets):
                     continue
-                culprits = [(o, w) for o, w in targets if w.service_port == item["port"] and w.protocol == protocol]
+                culprits = [(o, w) for o, w in targets if w.service_port == entry.port and w.protocol == entry.protocol]
                 if not culprits:
                     continue
                 names = ", ".join(f"{o.name}/{w.name}" for o, w in culprits)
                 listen = ", ".join(f"{w.container_port}" + (f" (named {w.port_name!r})" if w.port_name else "")
                                    for _, w in culprits)
                 problems.append(Problem(
-                    policy.inventory_path(f"spec.{direction}[{ri}].ports[{pi}].port"),
-                    f"port {item['port']} is the Service port of {names}, but NetworkPolicy ports match the pod's "
+                    where,
+                    f"port {entry.port} is the Service port of {names}, but NetworkPolicy ports match the pod's "
                     f"container port (the Service has already translated the port when the policy applies); "
                     f"the selected pods listen on {listen}. Use the container port or its name"))
     return problems
 
 
-def _world_ingress(ns: Namespace, policy: RenderedPolicy) -> list[Problem]:
-    if ns.acknowledge.world_ingress:
+def _world_ingress(ns: Namespace, rendered: RenderedPolicy, policy: Policy) -> list[Problem]:
+    if ns.acknowledge.world_ingress or not policy.affects_ingress:
         return []
-    spec = policy.manifest["spec"]
-    if "Ingress" not in policy_types(spec):
-        return []
-    targets = [w for w in ns.workloads if selects(spec.get("podSelector"), w.labels)]
+    targets = _selected(policy, ns.workloads)
     if not targets:
         return []
     problems = []
-    for ri, rule in _rules(spec, "ingress"):
-        ports = rule.get("ports") if isinstance(rule.get("ports"), list) else []
-        exposed = [w for w in targets if not ports or any(
-            isinstance(p, dict) and ((w.container_port is not None and _covers(p, w.container_port, w.protocol))
-                                     or (w.port_name is not None and p.get("port") == w.port_name)) for p in ports)]
+    for ri, rule in enumerate(policy.ingress):
+        exposed = [w for w in targets if not rule.ports or any(_workload_covered(entry, w) for entry in rule.ports)]
         if not exposed:
             continue
         names = ", ".join(w.name for w in exposed)
-        peers = rule.get("from")
-        if not peers:
-            problems.append(Problem(policy.inventory_path(f"spec.ingress[{ri}]"),
+        if not rule.peers:
+            problems.append(Problem(rendered.inventory_path(f"spec.ingress[{ri}]"),
                                     f"this ingress rule has no 'from', so it admits every source, the internet "
                                     f"included, to {names} in {ns.name}; name the sources, or set "
                                     "acknowledge.world_ingress: true if the exposure is intended"))
             continue
-        for pi, peer in enumerate(peers):
-            block = peer.get("ipBlock") if isinstance(peer, dict) else None
-            if isinstance(block, dict) and syntax.is_world(block.get("cidr")):
+        for pi, peer in enumerate(rule.peers):
+            if peer.ip_block is not None and peer.ip_block.cidr.prefixlen == 0:
                 problems.append(Problem(
-                    policy.inventory_path(f"spec.ingress[{ri}].from[{pi}].ipBlock.cidr"),
-                    f"{block['cidr']} admits the whole internet to {names} in {ns.name}; narrow the CIDR, or set "
+                    rendered.inventory_path(f"spec.ingress[{ri}].from[{pi}].ipBlock.cidr"),
+                    f"{peer.ip_block.raw} admits the whole internet to {names} in {ns.name}; narrow the CIDR, or set "
                     "acknowledge.world_ingress: true if the exposure is intended"))
     return problems
 
 
-def _is_deny_all_ingress(policy: RenderedPolicy) -> bool:
-    spec = policy.manifest["spec"]
-    return spec.get("podSelector") == {} and "Ingress" in policy_types(spec) and not spec.get("ingress")
-
-
-def _missing_default_deny(ns: Namespace, policies: list[RenderedPolicy]) -> list[Problem]:
-    if any(_is_deny_all_ingress(p) for p in policies):
+def _missing_default_deny(ns: Namespace, policies: list[Checked]) -> list[Problem]:
+    # A deny-all-ingress policy: every pod of the namespace, isolated for ingress, no rule.
+    if any(p.pod_selector.is_empty and p.affects_ingress and not p.ingress for _, p in policies):
         return []
     return [Problem(f"{ns.path}.profiles",
                     f"namespace {ns.name} has no default-deny-ingress: its pods that no policy selects accept "
@@ -450,11 +428,11 @@ def check_mistakes(inventory: Inventory, rendered: dict[str, list[RenderedPolicy
     """The semantic checks that need the whole inventory (workloads, namespace labels)."""
     problems = []
     for ns in inventory.namespaces:
-        policies = rendered.get(ns.name, [])
+        policies = _parsed(rendered.get(ns.name, []))
         problems += _egress_without_dns(ns, policies)
-        for policy in policies:
-            problems += _service_port_mix_up(inventory, ns, policy)
-            problems += _world_ingress(ns, policy)
+        for rendered_policy, policy in policies:
+            problems += _service_port_mix_up(inventory, ns, rendered_policy, policy)
+            problems += _world_ingress(ns, rendered_policy, policy)
         problems += _missing_default_deny(ns, policies)
         problems += _unknown_namespaces(inventory, ns)
     return problems
