@@ -64,6 +64,13 @@ policies:
   returned: success
   type: dict
   sample: {dev: [netfence-default-deny-ingress, netfence-allow-dns-egress]}
+manifests:
+  description: >-
+    The rendered NetworkPolicy manifests, in file order. In check mode, when nothing is written,
+    the policies role applies these (as a server-side dry run) to show its diff.
+  returned: success
+  type: list
+  elements: dict
 policy_count:
   description: Number of rendered policies.
   returned: success
@@ -140,6 +147,7 @@ def main() -> None:
     result = {
         "changed": False,
         "policies": {ns: [p.name for p in policies] for ns, policies in plan.rendered.items()},
+        "manifests": [p.manifest for policies in plan.rendered.values() for p in policies],
         "policy_count": plan.policy_count(),
         "problems": [str(p) for p in plan.problems],
         "summary": summary_lines(plan),

@@ -157,3 +157,23 @@ def test_egress_rules_without_policy_types_count_as_restricting_egress(api, play
     rc, out, _ = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir)})
     assert rc != 0 and "Egress is restricted in dev but no egress rule allows DNS" in failure_messages(out)
     assert api.writes() == []
+
+
+def test_check_diff_without_a_run_folder_dry_runs_the_plan_rendered_in_memory(api, playbook, tmp_path):
+    inventory = {"netfence_kubernetes_version": "v1.35.8",
+                 "netfence_namespaces": [{"name": "dev", "profiles": ["default-deny-ingress", "allow-dns-egress"]}]}
+    rc, out, err = playbook.run("policies.yml", inventory, "--check", "--diff")
+    assert rc == 0, failure_messages(out) or err
+    assert api.writes(dry_run=False) == [] and not api.objects.get("networkpolicies")
+    dry = sorted(c["name"] for c in api.writes(dry_run=True))
+    assert dry == ["netfence-allow-dns-egress", "netfence-default-deny-ingress"]
+    applied = task_results(out, "Apply each declared")[0]["results"]
+    assert all(r["changed"] and "diff" in r for r in applied)
+    assert not (tmp_path / "evidence").exists()  # check mode wrote no run folder
+
+
+def test_without_a_run_folder_outside_check_mode_the_planned_manifests_are_refused(playbook):
+    # Only the plan role sets netfence_planned_manifests, and only in check mode; given by hand, they never apply.
+    rc, out, _ = playbook.run("policies.yml", {"netfence_run_dir": "", "netfence_planned_manifests": [netpol("dev", "x", DENY_INGRESS)]},
+                              "--tags", "policies", "--skip-tags", "plan")
+    assert rc != 0 and "No run folder with rendered manifests" in failure_messages(out)
