@@ -28,7 +28,7 @@ test: setup unit lint syntax workflows molecule ## everything CI runs
 	@echo "make test: all checks passed"
 
 unit: setup ## pytest: the package, plugins, roles against test doubles, upstream truth tables
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest -n auto tests
 
 lint: setup ## ansible-lint (production profile) and yamllint
 	$(BIN)/yamllint -s .
