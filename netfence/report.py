@@ -201,27 +201,29 @@ def _predicted_blast(predicted: Any, namespace: str) -> dict[tuple[str, str, int
     return index
 
 
-def _blast(observed: Any, predicted: Any) -> dict[str, Any] | None:
-    if not observed:
-        return None
-    records = observed.get("records", [])
-    namespace = records[0]["source"]["namespace"] if records else ""
-    pred = _predicted_blast(predicted, namespace)
-    rows = []
-    for rec in records:
-        tgt, port = rec["target"], int(rec["port"])
-        key = (tgt["kind"], tgt["ref"], port)
-        if tgt["kind"] == "dns":
-            key = ("dns", rec["protocol"], 53)
-        p = pred.get(key, pred.get(("any", tgt["ref"], port), pred.get(("any", _target_label(rec), port))))
-        rows.append({"target": _target_label(rec), "port": rec["port"], "protocol": rec["protocol"], "observed": rec["outcome"],
-                     "predicted": None if p is None else ("allowed" if p else "blocked")})
-    return {
-        "source": _source_label(records[0]) if records else "",
-        "rows": rows,
-        "reachable": sorted(f"{r['target']}:{r['port']}" for r in rows if r["observed"] == "allowed"),
-        "disagreements": [r for r in rows if r["predicted"] and r["observed"] != r["predicted"]],
-    }
+def _blast(observed: Any, predicted: Any) -> list[dict[str, Any]]:
+    """One entry per rogue pod (source namespace, in the order the records name them): what it
+    reached, each row next to the engine's prediction for that namespace."""
+    by_namespace: dict[str, list[Mapping[str, Any]]] = {}
+    for rec in (observed or {}).get("records", []):
+        by_namespace.setdefault(rec["source"]["namespace"], []).append(rec)
+    entries = []
+    for namespace, records in by_namespace.items():
+        pred = _predicted_blast(predicted, namespace)
+        rows = []
+        for rec in records:
+            tgt, port = rec["target"], int(rec["port"])
+            key = ("dns", rec["protocol"], 53) if tgt["kind"] == "dns" else (tgt["kind"], tgt["ref"], port)
+            p = pred.get(key, pred.get(("any", tgt["ref"], port), pred.get(("any", _target_label(rec), port))))
+            rows.append({"target": _target_label(rec), "port": rec["port"], "protocol": rec["protocol"], "observed": rec["outcome"],
+                         "predicted": None if p is None else ("allowed" if p else "blocked")})
+        entries.append({
+            "source": _source_label(records[0]),
+            "rows": rows,
+            "reachable": sorted(f"{r['target']}:{r['port']}" for r in rows if r["observed"] == "allowed"),
+            "disagreements": [r for r in rows if r["predicted"] and r["observed"] != r["predicted"]],
+        })
+    return entries
 
 
 def _coverage(phases: Mapping[str, Any], predicted: Mapping[tuple[str, str, int, str], bool],
@@ -277,9 +279,9 @@ def to_markdown(report: Mapping[str, Any]) -> str:
     else:
         out.append("None.")
     out += ["", "## Blast radius", ""]
-    blast = report.get("blast")
-    if blast:
-        out += [f"A rogue pod `{blast['source']}` still reaches: " + (", ".join(f"`{r}`" for r in blast["reachable"]) or "nothing") + ".", ""]
+    for i, blast in enumerate(report.get("blast") or []):
+        out += ([""] if i else []) + [f"A rogue pod `{blast['source']}` still reaches: "
+                                      + (", ".join(f"`{r}`" for r in blast["reachable"]) or "nothing") + ".", ""]
         out += _table(["target", "port", "observed", "predicted"],
                       [[r["target"], f"{r['protocol']}/{r['port']}", r["observed"], r["predicted"] or "·"] for r in blast["rows"]])
         if blast["disagreements"]:
@@ -287,7 +289,7 @@ def to_markdown(report: Mapping[str, Any]) -> str:
         for row in blast["disagreements"]:
             out.append(f"- {row['target']}:{row['port']}: observed {row['observed']}, predicted {row['predicted']}: "
                        f"{likely_cause(row['observed'], row['predicted'])}")
-    else:
+    if not report.get("blast"):
         out.append("Not run (playbooks/blast_radius.yml).")
     cov = report["coverage"]
     out += ["", "## Coverage", "",

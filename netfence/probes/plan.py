@@ -8,7 +8,7 @@ planned per source identity, so a hundred probes from three workloads need three
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from netfence.errors import NetfenceError
 from netfence.inventory import MANAGED_BY_LABEL, effective_pod_labels
@@ -172,12 +172,13 @@ def from_predicted(matrix: Any, namespaces: Iterable[Mapping[str, Any]], *, phas
 
 
 def blast_radius(
-    namespace: str, labels: Mapping[str, str], services: Iterable[Mapping[str, Any]], *,
+    namespaces: str | Sequence[str], labels: Mapping[str, str], services: Iterable[Mapping[str, Any]], *,
     external: str, domain: str = "cluster.local", dns_protocol: str = "UDP",
 ) -> list[ProbeSpec]:
-    """Probes for a rogue pod: every TCP port of every Service, the API server, DNS, the internet."""
-    rogue = Source.of(namespace, labels, "rogue")
-    specs = []
+    """Probes for a rogue pod in each namespace: every TCP port of every Service, the API server,
+    DNS, the internet. One rogue pod per namespace, because securing one namespace says nothing
+    about the next; all of them probe concurrently, as one round."""
+    targets: list[tuple[str, Target, int, str]] = []
     for svc in services or []:
         meta, spec = svc.get("metadata", {}), svc.get("spec", {})
         if spec.get("type") == "ExternalName" or not spec.get("ports"):
@@ -188,14 +189,16 @@ def blast_radius(
         for port in spec["ports"]:
             if str(port.get("protocol", "TCP")).upper() != "TCP":
                 continue
-            specs.append(ProbeSpec(
-                name=f"blast {ref}:{port['port']}", source=rogue,
-                target=Target("service", ref, f"{meta['name']}.{meta['namespace']}.svc.{domain}"),
-                port=int(port["port"]), origin="blast-radius",
-            ))
-    specs.append(ProbeSpec(name="blast kubernetes-api:443", source=rogue, target=Target("api", "kubernetes", f"kubernetes.default.svc.{domain}"), port=443, origin="blast-radius"))
-    specs.append(ProbeSpec(name=f"blast cluster-dns:53/{dns_protocol}", source=rogue, target=Target("dns", "cluster-dns", f"kubernetes.default.svc.{domain}"), port=53, protocol=dns_protocol, origin="blast-radius"))
-    specs.append(ProbeSpec(name=f"blast internet {external}:443", source=rogue, target=Target("external", external, external), port=443, origin="blast-radius"))
+            targets.append((f"{ref}:{port['port']}", Target("service", ref, f"{meta['name']}.{meta['namespace']}.svc.{domain}"),
+                            int(port["port"]), "TCP"))
+    targets.append(("kubernetes-api:443", Target("api", "kubernetes", f"kubernetes.default.svc.{domain}"), 443, "TCP"))
+    targets.append((f"cluster-dns:53/{dns_protocol}", Target("dns", "cluster-dns", f"kubernetes.default.svc.{domain}"), 53, dns_protocol))
+    targets.append((f"internet {external}:443", Target("external", external, external), 443, "TCP"))
+    specs = []
+    for namespace in [namespaces] if isinstance(namespaces, str) else namespaces:
+        rogue = Source.of(namespace, labels, "rogue")
+        specs += [ProbeSpec(name=f"blast from {namespace} to {label}", source=rogue, target=target, port=port,
+                            protocol=protocol, origin="blast-radius") for label, target, port, protocol in targets]
     return specs
 
 

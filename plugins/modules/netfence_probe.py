@@ -9,8 +9,8 @@ short_description: Plan and run netfence reachability probes
 description:
   - C(action=plan) turns inventory probes and the engine's predicted matrix into probe specs and
     one probe pod manifest per source identity. It contacts nothing.
-  - C(action=plan_blast) plans the probes of a rogue pod against the given Services, the API
-    server, cluster DNS and an external address.
+  - C(action=plan_blast) plans the probes of a rogue pod in each of O(blast_namespaces) against the
+    given Services, the API server, cluster DNS and an external address.
   - C(action=run) waits for the probe pods, runs every probe concurrently through the API's exec
     with timeouts and bounded retries, and writes the records into the run folder (never
     overwriting). It fails, after writing the evidence, when probe pods could not start.
@@ -24,7 +24,7 @@ options:
   image: {type: str, default: "", description: Probe image (plan).}
   pod_args: {type: list, elements: str, default: [pause], description: Probe container args.}
   cluster_domain: {type: str, default: cluster.local, description: Cluster DNS domain.}
-  blast_namespace: {type: str, description: Namespace of the rogue pod (plan_blast).}
+  blast_namespaces: {type: list, elements: str, aliases: [blast_namespace], description: Namespaces of the rogue pods, one each (plan_blast).}
   blast_labels: {type: dict, default: {}, description: Labels of the rogue pod (plan_blast).}
   services: {type: list, elements: dict, default: [], description: Service objects to probe (plan_blast).}
   external: {type: str, default: 1.1.1.1, description: Internet address to probe (plan_blast).}
@@ -158,7 +158,7 @@ def main():
             "image": {"type": "str", "default": ""},
             "pod_args": {"type": "list", "elements": "str", "default": ["pause"]},
             "cluster_domain": {"type": "str", "default": "cluster.local"},
-            "blast_namespace": {"type": "str"},
+            "blast_namespaces": {"type": "list", "elements": "str", "aliases": ["blast_namespace"]},
             "blast_labels": {"type": "dict", "default": {}},
             "services": {"type": "list", "elements": "dict", "default": []},
             "external": {"type": "str", "default": "1.1.1.1"},
@@ -187,10 +187,10 @@ def main():
         if params["action"] == "plan_blast":
             from netfence.probes import plan
 
-            if not params.get("blast_namespace"):
-                module.fail_json(msg="blast_namespace is required for plan_blast")
+            if not params.get("blast_namespaces"):
+                module.fail_json(msg="blast_namespaces (at least one namespace) is required for plan_blast")
             params["phase"] = "blast-radius"
-            specs = plan.blast_radius(params["blast_namespace"], params["blast_labels"], params["services"],
+            specs = plan.blast_radius(params["blast_namespaces"], params["blast_labels"], params["services"],
                                       external=params["external"], domain=params["cluster_domain"])
             module.exit_json(**_result(specs, [], params))
         if module.check_mode:

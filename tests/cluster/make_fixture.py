@@ -46,6 +46,14 @@ PREDICTED_BLAST = {"schema_version": 1, "namespaces": [{
     "api_server": {"ip": "172.18.0.2", "port": 6443, "allowed": True},
     "dns": {"udp": True, "tcp": True},
     "internet": {"ip": "1.1.1.1", "port": 443, "allowed": True},
+}, {
+    "namespace": "prod", "pod": "prod/netfence-rogue",
+    "workloads": [{"target": "dev/my-api", "service_port": 80, "port": 3000, "protocol": "TCP", "allowed": False},
+                  {"target": "prod/my-api", "service_port": 80, "port": 3000, "protocol": "TCP", "allowed": True}],
+    "reachable": ["prod/my-api"],
+    "api_server": {"ip": "172.18.0.2", "port": 6443, "allowed": False},
+    "dns": {"udp": True, "tcp": True},
+    "internet": {"ip": "1.1.1.1", "port": 443, "allowed": False},
 }]}
 POD_IPS = {"dev": "192.168.1.10", "prod": "192.168.2.10"}
 
@@ -65,6 +73,8 @@ def blast_script(ns, pod, argv, attempt):
     if argv[0] == "dig":
         from netfence.probes.command import ExecResult
         return ExecResult(0, "10.96.0.1\n", "")
+    if ns == "prod":  # prod's rogue pod reaches its own Service only; the API is blocked, as predicted
+        return CONNECTED if "my-api.prod.svc" in argv[-1] else TIMED_OUT
     return CONNECTED if "kubernetes.default" in argv[-1] else TIMED_OUT
 
 
@@ -85,7 +95,7 @@ def main() -> None:
         (OUT / "probes" / f"{phase}.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     services = [{"metadata": {"namespace": "prod", "name": "my-api"}, "spec": {"ports": [{"port": 80, "protocol": "TCP"}]}},
                 {"metadata": {"namespace": "dev", "name": "my-api"}, "spec": {"ports": [{"port": 80, "protocol": "TCP"}]}}]
-    specs = plan.blast_radius("dev", {}, services, external="1.1.1.1")
+    specs = plan.blast_radius(["dev", "prod"], {}, services, external="1.1.1.1")
     pods = {s.key: s.pod_name("20261126T110500Z-abc123") for s in plan.sources(specs)}
     records = run_probes(specs, FakeTransport(blast_script), Settings(phase="blast-radius", run_id="20261126T110500Z-abc123",
                          cluster="netfence-lab", context="kind-netfence-lab", retries=0), pods)

@@ -97,9 +97,22 @@ def test_blast_radius_covers_every_tcp_service_port_the_api_dns_and_internet():
     ]
     specs = plan.blast_radius("dev", {}, services, external="1.1.1.1")
     names = [s.name for s in specs]
-    assert names == ["blast dev/my-api:80", "blast kube-system/kube-dns:53", "blast kube-system/kube-dns:9153",
-                     "blast kubernetes-api:443", "blast cluster-dns:53/UDP", "blast internet 1.1.1.1:443"]
+    assert names == [f"blast from dev to {t}" for t in ("dev/my-api:80", "kube-system/kube-dns:53", "kube-system/kube-dns:9153",
+                                                         "kubernetes-api:443", "cluster-dns:53/UDP", "internet 1.1.1.1:443")]
     assert len(plan.sources(specs)) == 1 and specs[0].source.labels == ()
+
+
+def test_blast_radius_puts_one_rogue_pod_in_each_namespace_with_the_same_targets():
+    services = [{"metadata": {"namespace": "prod", "name": "my-api"}, "spec": {"ports": [{"port": 80}]}}]
+    specs = plan.blast_radius(["dev", "prod", "monitoring"], {"team": "x"}, services, external="1.1.1.1")
+    rogues = plan.sources(specs)
+    assert [r.namespace for r in rogues] == ["dev", "monitoring", "prod"] and all(r.labels == (("team", "x"),) for r in rogues)
+    for ns in ("dev", "prod", "monitoring"):
+        mine = [s for s in specs if s.source.namespace == ns]
+        assert [(s.target.kind, s.target.ref, s.port, s.protocol) for s in mine] == [
+            ("service", "prod/my-api", 80, "TCP"), ("api", "kubernetes", 443, "TCP"), ("dns", "cluster-dns", 53, "UDP"),
+            ("external", "1.1.1.1", 443, "TCP")]
+    assert len({s.name for s in specs}) == len(specs)  # names stay unique across rogue pods
 
 
 def test_probe_pod_carries_the_labels_the_template_adds_and_still_cannot_serve():

@@ -41,13 +41,25 @@ def test_matrices_show_before_after_and_prediction_per_port():
     assert "**3 disagreement(s)**" in markdown
 
 
-def test_blast_radius_lists_what_stays_reachable_next_to_the_prediction():
-    blast = report.build(report.load_run(FIXTURE))["blast"]
-    assert blast["reachable"] == ["api:kubernetes:443", "dns:cluster-dns:53"]
-    api_row = next(r for r in blast["rows"] if r["target"] == "api:kubernetes")
-    assert api_row["predicted"] == "allowed"
-    assert [(r["target"], r["observed"], r["predicted"]) for r in blast["disagreements"]] == [("external:1.1.1.1", "blocked", "allowed")]
-    assert next(r for r in blast["rows"] if r["target"] == "dns:cluster-dns")["predicted"] == "allowed"
+def test_blast_radius_lists_per_rogue_pod_what_stays_reachable_next_to_its_namespace_prediction():
+    dev, prod = report.build(report.load_run(FIXTURE))["blast"]
+    assert (dev["source"], prod["source"]) == ("dev/rogue", "prod/rogue")
+    assert dev["reachable"] == ["api:kubernetes:443", "dns:cluster-dns:53"]
+    assert next(r for r in dev["rows"] if r["target"] == "api:kubernetes")["predicted"] == "allowed"
+    assert [(r["target"], r["observed"], r["predicted"]) for r in dev["disagreements"]] == [("external:1.1.1.1", "blocked", "allowed")]
+    assert next(r for r in dev["rows"] if r["target"] == "dns:cluster-dns")["predicted"] == "allowed"
+    # prod's rows are looked up in prod's prediction, not dev's: its API access is predicted blocked
+    assert prod["reachable"] == ["dns:cluster-dns:53", "prod/my-api:80"]
+    assert next(r for r in prod["rows"] if r["target"] == "api:kubernetes")["predicted"] == "blocked"
+    assert next(r for r in prod["rows"] if r["target"] == "prod/my-api")["predicted"] == "allowed"
+    assert prod["disagreements"] == []
+
+
+def test_markdown_has_a_blast_radius_section_per_rogue_pod():
+    markdown = report.to_markdown(report.build(report.load_run(FIXTURE)))
+    section = markdown.split("## Blast radius")[1].split("## Coverage")[0]
+    assert section.count("A rogue pod `") == 2
+    assert "A rogue pod `prod/rogue` still reaches: `dns:cluster-dns:53`, `prod/my-api:80`." in section
 
 
 def test_coverage_counts_pods_per_identity_and_unprobed_predictions():
@@ -62,13 +74,13 @@ def test_junit_has_one_case_per_probe_and_phase_with_failures():
     root = ET.fromstring(xml)
     suites = {s.get("name"): s for s in root.findall("testsuite")}
     assert list(suites) == ["netfence.before", "netfence.after", "netfence.blast-radius"]
-    assert [len(s.findall("testcase")) for s in suites.values()] == [7, 7, 5]
+    assert [len(s.findall("testcase")) for s in suites.values()] == [7, 7, 10]  # two rogue pods, five probes each
     after = suites["netfence.after"]
     assert after.get("failures") == "3" and after.get("errors") == "0"
     failed = {c.get("name"): c.find("failure") for c in after.findall("testcase") if c.find("failure") is not None}
     assert "DNS egress" in failed["gateway-to-prod-api-allowed"].get("message")
     assert suites["netfence.before"].get("failures") == "0"
-    assert root.get("tests") == "19"
+    assert root.get("tests") == "24"
 
 
 def test_cli_writes_report_and_junit_never_overwrites_and_gates(run_copy, capsys):
