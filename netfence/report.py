@@ -20,6 +20,7 @@ LETTER = {"allowed": "Y", "blocked": "N", "refused": "R", "dns-error": "D", "err
 _PHASES = ["before", "after"]
 PHASE_FILES = {"before": "probes/before.json", "after": "probes/after.json"}
 BLAST_FILE = "blast-radius.json"
+API_SERVER_FILE = "api-server.json"
 
 
 def _read_json(path: Path) -> Any:
@@ -46,6 +47,7 @@ def load_run(run_dir: str | Path) -> dict[str, Any]:
         "predicted": opt("predicted/matrix.json"),
         "blast": opt(BLAST_FILE),
         "predicted_blast": opt("predicted/blast-radius.json"),
+        "api_server": opt(API_SERVER_FILE),
     }
 
 
@@ -165,8 +167,25 @@ def build(run: Mapping[str, Any]) -> dict[str, Any]:
         "matrices": matrices,
         "disagreements": sorted(disagreements, key=lambda d: (d["phase"], d["name"])),
         "blast": _blast(run.get("blast"), run.get("predicted_blast")),
+        "api_server": _api_server(run.get("predicted_blast"), run.get("api_server")),
         "coverage": _coverage(phases, predicted, service_ports),
     }
+
+
+def _endpoint_text(ip: str, port: Any) -> str:
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+def _api_server(predicted_blast: Any, observed: Any) -> dict[str, Any] | None:
+    """The API server endpoint the plan assumed (its API rows are about that address) against the
+    endpoints the cluster's ``kubernetes`` Service really has (``api-server.json``, recorded by the
+    blast-radius stage). None when either side is missing."""
+    entries = predicted_blast.get("namespaces") if isinstance(predicted_blast, Mapping) else None
+    assumed = next((e["api_server"] for e in entries or [] if isinstance(e, Mapping) and isinstance(e.get("api_server"), Mapping)), None)
+    if assumed is None or not isinstance(observed, Mapping) or not isinstance(observed.get("endpoints"), list):
+        return None
+    text = _endpoint_text(str(assumed.get("ip")), assumed.get("port"))
+    return {"assumed": text, "observed": [str(e) for e in observed["endpoints"]], "agrees": text in observed["endpoints"]}
 
 
 def _predicted_blast(predicted: Any, namespace: str) -> dict[tuple[str, str, int], bool]:
@@ -291,6 +310,14 @@ def to_markdown(report: Mapping[str, Any]) -> str:
                        f"{likely_cause(row['observed'], row['predicted'])}")
     if not report.get("blast"):
         out.append("Not run (playbooks/blast_radius.yml).")
+    api = report.get("api_server")
+    if api:
+        observed = ", ".join(f"`{e}`" for e in api["observed"]) or "none"
+        out += ["", f"The prediction's API server rows assume the endpoint `{api['assumed']}`; the cluster's "
+                    f"`kubernetes` Service sends to {observed}."]
+        if not api["agrees"]:
+            out.append(f"**They differ: the predicted API server rows are about another address.** Set "
+                       f"`netfence_api_server_endpoint` to {observed} in the inventory and plan again.")
     cov = report["coverage"]
     out += ["", "## Coverage", "",
             f"- probes per phase: {', '.join(f'{p} {n}' for p, n in sorted(cov['probes'].items())) or 'none'}",

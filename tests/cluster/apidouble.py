@@ -42,8 +42,12 @@ CORE = {
     "pods": ("Pod", True),
     "services": ("Service", True),
 }
-NETWORKING = {"networkpolicies": ("NetworkPolicy", True)}
-APPS = {"deployments": ("Deployment", True)}
+# The named API groups the double serves: group/version -> {plural: (kind, namespaced)}.
+GROUPS = {
+    "networking.k8s.io/v1": {"networkpolicies": ("NetworkPolicy", True)},
+    "apps/v1": {"deployments": ("Deployment", True)},
+    "discovery.k8s.io/v1": {"endpointslices": ("EndpointSlice", True)},
+}
 VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
 
 
@@ -102,7 +106,8 @@ class ApiDouble:
 
     def __init__(self, namespaces: tuple[str, ...] = ("default", "kube-system")) -> None:
         self.lock = threading.Lock()
-        self.objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {p: {} for p in [*CORE, *NETWORKING, *APPS]}
+        self.objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
+            p: {} for p in [*CORE, *(plural for resources in GROUPS.values() for plural in resources)]}
         self.calls: list[dict[str, Any]] = []
         self._rv = itertools.count(1000)
         self._ip = itertools.count(10)
@@ -213,23 +218,21 @@ class ApiDouble:
             return 200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": "127.0.0.1"}]}
         if path == "/apis":
             groups = []
-            for group in ("networking.k8s.io", "apps"):
-                gv = {"groupVersion": f"{group}/v1", "version": "v1"}
+            for group_version in GROUPS:
+                group, version = group_version.split("/")
+                gv = {"groupVersion": group_version, "version": version}
                 groups.append({"name": group, "versions": [gv], "preferredVersion": gv})
             return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
         if path == "/api/v1":
             return 200, _resource_list("v1", CORE)
-        if path == "/apis/networking.k8s.io/v1":
-            return 200, _resource_list("networking.k8s.io/v1", NETWORKING)
-        if path == "/apis/apps/v1":
-            return 200, _resource_list("apps/v1", APPS)
+        if path.startswith("/apis/") and path[len("/apis/"):] in GROUPS:
+            return 200, _resource_list(path[len("/apis/"):], GROUPS[path[len("/apis/"):]])
         parts = path.strip("/").split("/")
         if parts[:2] == ["api", "v1"]:
             api_version, rest, resources = "v1", parts[2:], CORE
-        elif parts[:3] == ["apis", "networking.k8s.io", "v1"]:
-            api_version, rest, resources = "networking.k8s.io/v1", parts[3:], NETWORKING
-        elif parts[:3] == ["apis", "apps", "v1"]:
-            api_version, rest, resources = "apps/v1", parts[3:], APPS
+        elif parts[0] == "apis" and "/".join(parts[1:3]) in GROUPS:
+            api_version = "/".join(parts[1:3])
+            rest, resources = parts[3:], GROUPS[api_version]
         else:
             return 404, _status(404, "NotFound", f"the server could not find the requested resource ({path})")
         namespace = ""

@@ -40,6 +40,9 @@ def test_blast_radius_then_report_and_seal(api, playbook, run_dir):
         "blast from dev to cluster-dns:53/UDP", "blast from dev to dev/my-api:80", "blast from dev to internet 1.1.1.1:443",
         "blast from dev to kube-system/kube-dns:53", "blast from dev to kubernetes-api:443"]
 
+    # The kubernetes Service's EndpointSlice (none in the double): recorded as found, for the report
+    assert json.loads((run_dir / "api-server.json").read_text()) == {"service": "default/kubernetes", "endpoints": []}
+
     rc, out, err = playbook.run("report.yml", {"netfence_run_dir": str(run_dir)})
     assert rc == 0, failure_messages(out) or err
     report = (run_dir / "report.md").read_text()
@@ -59,6 +62,23 @@ def test_a_rogue_pod_lands_in_every_inventory_namespace_by_default(api, playbook
     assert api.names("pods") == []
     doc = json.loads((run_dir / "blast-radius.json").read_text())
     assert {r["source"]["namespace"] for r in doc["records"]} == {"dev", "prod"} and doc["pods"] == 2
+
+
+def test_the_api_servers_real_endpoints_are_recorded_from_its_endpointslices(api, playbook, run_dir):
+    api.put("endpointslices", {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+                               "metadata": {"namespace": "default", "name": "kubernetes",
+                                            "labels": {"kubernetes.io/service-name": "kubernetes"}},
+                               "endpoints": [{"addresses": ["172.18.0.3"]}, {"addresses": ["172.18.0.4"]}],
+                               "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]})
+    api.put("endpointslices", {"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+                               "metadata": {"namespace": "default", "name": "other",
+                                            "labels": {"kubernetes.io/service-name": "other"}},
+                               "endpoints": [{"addresses": ["10.244.0.9"]}], "ports": [{"port": 8080}]})
+    rc, out, err = playbook.run("blast_radius.yml", {"netfence_run_dir": str(run_dir), "blast_radius_namespaces": ["dev"]})
+    assert rc == 0, failure_messages(out) or err
+    recorded = json.loads((run_dir / "api-server.json").read_text())
+    assert recorded["endpoints"] == ["172.18.0.3:6443", "172.18.0.4:6443"]
+    assert "api-server.json" in (run_dir / "SHA256SUMS").read_text()
 
 
 def test_rogue_namespaces_given_on_the_command_line_as_a_comma_separated_string(api, playbook, run_dir):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -60,6 +61,24 @@ def test_markdown_has_a_blast_radius_section_per_rogue_pod():
     section = markdown.split("## Blast radius")[1].split("## Coverage")[0]
     assert section.count("A rogue pod `") == 2
     assert "A rogue pod `prod/rogue` still reaches: `dns:cluster-dns:53`, `prod/my-api:80`." in section
+
+
+@pytest.mark.parametrize("endpoints, agrees", [(["172.18.0.2:6443"], True), (["172.18.0.3:6443"], False), ([], False)])
+def test_the_assumed_api_server_endpoint_is_checked_against_the_cluster(run_copy, endpoints, agrees):
+    # The fixture's prediction assumed 172.18.0.2:6443 (kind's usual first control-plane node).
+    (run_copy / "api-server.json").write_text(json.dumps({"service": "default/kubernetes", "endpoints": endpoints}))
+    built = report.build(report.load_run(run_copy))
+    assert built["api_server"] == {"assumed": "172.18.0.2:6443", "observed": endpoints, "agrees": agrees}
+    markdown = report.to_markdown(built)
+    assert "assume the endpoint `172.18.0.2:6443`" in markdown
+    assert ("They differ" in markdown) is not agrees
+    if endpoints and not agrees:
+        assert "Set `netfence_api_server_endpoint` to `172.18.0.3:6443`" in markdown
+
+
+def test_without_recorded_endpoints_the_report_makes_no_api_server_claim():
+    built = report.build(report.load_run(FIXTURE))
+    assert built["api_server"] is None and "assume the endpoint" not in report.to_markdown(built)
 
 
 def test_coverage_counts_pods_per_identity_and_unprobed_predictions():
