@@ -10,10 +10,11 @@ TCP/UDP/SCTP (defaulting to TCP), ``policyTypes`` defaulting from the rules pres
 Non-canonical CIDRs such as ``10.244.1.5/4`` are accepted as the API accepts them and mean
 their network (``0.0.0.0/4``).
 
-The records are ``NamedTuple`` classes: immutable and hashable like frozen dataclasses, but
-defining them costs a fraction of the start-up time (``dataclasses`` imports ``inspect`` and
-compiles code for every class), which dominates a ``netfence reachability`` call on a model of
-a thousand pods.
+The records are ``NamedTuple`` classes: immutable like frozen dataclasses (and hashable where
+their fields are: a Pod's or Namespace's labels are a dict), but defining them costs a fraction
+of the start-up time (``dataclasses`` imports ``inspect`` and compiles code for every class),
+which dominates a ``netfence reachability`` call on a model of a thousand pods. Being tuples,
+records compare by their values only; nothing compares records of different types.
 """
 
 from __future__ import annotations
@@ -233,7 +234,7 @@ class Rule(NamedTuple):
     ports: tuple[PolicyPort, ...] = ()
 
 
-class Policy(NamedTuple):
+class _PolicyFields(NamedTuple):
     namespace: str
     name: str
     pod_selector: LabelSelector
@@ -241,7 +242,21 @@ class Policy(NamedTuple):
     egress: tuple[Rule, ...] = ()
     affects_ingress: bool = True
     affects_egress: bool = False
-    raw: Mapping[str, Any] = {}  # the manifest as given (explanations quote it); never mutated
+
+
+class Policy(_PolicyFields):
+    """A parsed NetworkPolicy. ``raw``, the manifest as given (explanations quote it), rides
+    beside the fields: it takes no part in equality, hashing or repr, as metadata does not
+    change what a policy allows."""
+
+    raw: Mapping[str, Any]
+
+    def __new__(cls, namespace: str, name: str, pod_selector: LabelSelector, ingress: tuple[Rule, ...] = (),
+                egress: tuple[Rule, ...] = (), affects_ingress: bool = True, affects_egress: bool = False,
+                raw: Mapping[str, Any] | None = None) -> "Policy":
+        self = super().__new__(cls, namespace, name, pod_selector, ingress, egress, affects_ingress, affects_egress)
+        self.raw = {} if raw is None else raw
+        return self
 
     @property
     def key(self) -> str:

@@ -24,12 +24,8 @@ from netfence.engine import DnsSelector, Engine
 from netfence.errors import NetfenceError
 from netfence.inventory import DEFAULT_DNS_LABELS, DEFAULT_DNS_NAMESPACE, effective_pod_labels, effective_port_name
 from netfence.model import External, World
+from netfence.wellknown import DNS_PORTS
 
-DNS_PORTS = [
-    {"name": "dns", "containerPort": 53, "protocol": "UDP"},
-    {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
-    {"name": "metrics", "containerPort": 9153, "protocol": "TCP"},
-]
 ROGUE = "netfence-rogue"
 # The API server is host-networked: policies see its endpoint (node IP, port 6443), not the
 # Service's ClusterIP and port 443. 172.18.0.2 is where kind's first control-plane node usually

@@ -182,9 +182,11 @@ def _api_server(predicted_blast: Any, observed: Any) -> dict[str, Any] | None:
     blast-radius stage). None when either side is missing."""
     entries = predicted_blast.get("namespaces") if isinstance(predicted_blast, Mapping) else None
     assumed = next((e["api_server"] for e in entries or [] if isinstance(e, Mapping) and isinstance(e.get("api_server"), Mapping)), None)
-    if assumed is None or not isinstance(observed, Mapping) or not isinstance(observed.get("endpoints"), list):
+    if assumed is None or not isinstance(observed, Mapping):
         return None
     text = _endpoint_text(str(assumed.get("ip")), assumed.get("port"))
+    if not isinstance(observed.get("endpoints"), list):
+        return {"assumed": text, "observed": None, "agrees": None, "error": str(observed.get("error") or "not recorded")}
     return {"assumed": text, "observed": [str(e) for e in observed["endpoints"]], "agrees": text in observed["endpoints"]}
 
 
@@ -311,7 +313,10 @@ def to_markdown(report: Mapping[str, Any]) -> str:
     if not report.get("blast"):
         out.append("Not run (playbooks/blast_radius.yml).")
     api = report.get("api_server")
-    if api:
+    if api and api["observed"] is None:
+        out += ["", f"The prediction's API server rows assume the endpoint `{api['assumed']}`; the cluster's real "
+                    f"endpoints could not be read ({api['error']}), so that assumption is unchecked."]
+    elif api:
         observed = ", ".join(f"`{e}`" for e in api["observed"]) or "none"
         out += ["", f"The prediction's API server rows assume the endpoint `{api['assumed']}`; the cluster's "
                     f"`kubernetes` Service sends to {observed}."]

@@ -32,10 +32,10 @@ from netfence.errors import NetfenceError
 from netfence.inventory import Inventory, InventoryError, Namespace, Problem, Workload, parse
 from netfence.model import NS_NAME_LABEL, Peer, Policy, PolicyPort, Rule, parse_policy
 from netfence.render import RenderedPolicy, manifest_path, render, render_files
+from netfence.wellknown import DNS_PORTS
 
 VERSION_VARIABLE = "netfence_kubernetes_version"
 _SCHEMA_ROOT = "kubernetes-json-schema"
-_ANY_POD = Workload(name="(any pod)", labels={})
 
 
 @dataclass
@@ -272,20 +272,50 @@ def _reaches_dns(ns: Namespace, peer: Peer) -> bool:
     return peer.pod_selector is None or peer.pod_selector.matches(ns.dns.pod_labels)
 
 
+# Port names that mean UDP 53 on the DNS pods (CoreDNS names its ports; a policy may use the name).
+_DNS_UDP_NAMES = {p["name"] for p in DNS_PORTS if p["protocol"] == "UDP" and p["containerPort"] == 53}
+
+
+def _covers_dns(entry: PolicyPort) -> bool:
+    return entry.covers("UDP", 53) or (entry.protocol == "UDP" and entry.port in _DNS_UDP_NAMES)
+
+
 def _allows_dns(ns: Namespace, policy: Policy) -> bool:
     for rule in policy.egress:
-        if rule.ports and not any(entry.covers("UDP", 53) for entry in rule.ports):
+        if rule.ports and not any(_covers_dns(entry) for entry in rule.ports):
             continue
         if not rule.peers or any(_reaches_dns(ns, peer) for peer in rule.peers):
             return True
     return False
 
 
+def _selected_pod(policy: Policy) -> Workload | None:
+    """A pod the policy selects, built from its selector: the pods the inventory does not declare
+    count too. None when the selector's expressions leave no simple example (the declared
+    workloads are then all there is to check)."""
+    labels = dict(policy.pod_selector.match_labels)
+    for req in policy.pod_selector.expressions:
+        if req.operator == "In" and req.key not in labels:
+            labels[req.key] = min(req.values)
+        elif req.operator == "Exists" and req.key not in labels:
+            labels[req.key] = "any"
+    if not policy.pod_selector.matches(labels):
+        return None
+    return Workload(name="pods " + ",".join(f"{k}={v}" for k, v in sorted(labels.items())) if labels else "any pod", labels=labels)
+
+
 def _dns_stranded(ns: Namespace, policies: list[Policy]) -> tuple[list[str], Policy | None]:
-    """Workloads of ``ns`` (any pod when none is declared) whose egress some policy restricts
-    while none of the policies selecting them allows DNS; and the first such policy."""
+    """Pods of ``ns`` whose egress some policy restricts while none of the policies selecting them
+    allows DNS, and the first such policy. The pods: the declared workloads, and an example pod of
+    every egress-restricting policy that selects none of them (pods the inventory does not declare)."""
+    subjects = list(ns.workloads)
+    for policy in policies:
+        if policy.affects_egress and not any(policy.pod_selector.matches(w.labels) for w in subjects):
+            example = _selected_pod(policy)
+            if example is not None:
+                subjects.append(example)
     stranded, restricting = [], None
-    for subject in ns.workloads or (_ANY_POD,):
+    for subject in subjects:
         applying = [p for p in policies if p.affects_egress and p.pod_selector.matches(subject.labels)]
         if applying and not any(_allows_dns(ns, p) for p in applying):
             stranded.append(subject.name)
@@ -317,6 +347,8 @@ def namespaces_without_dns(namespaces: Any, manifests: Iterable[Any]) -> list[st
     for index, manifest in enumerate(manifests):
         policy = parse_policy(manifest, f"manifests[{index}]")
         by_ns.setdefault(policy.namespace, []).append(policy)
+    if not by_ns:
+        return []
     declared = list(namespaces or [])
     known = {entry.get("name") for entry in declared if isinstance(entry, dict)}
     inventory = parse(declared + [{"name": name} for name in sorted(by_ns) if name not in known])

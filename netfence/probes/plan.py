@@ -195,7 +195,7 @@ def blast_radius(
     targets.append((f"cluster-dns:53/{dns_protocol}", Target("dns", "cluster-dns", f"kubernetes.default.svc.{domain}"), 53, dns_protocol))
     targets.append((f"internet {external}:443", Target("external", external, external), 443, "TCP"))
     specs = []
-    for namespace in [namespaces] if isinstance(namespaces, str) else namespaces:
+    for namespace in dict.fromkeys([namespaces] if isinstance(namespaces, str) else namespaces):  # once each, in order
         rogue = Source.of(namespace, labels, "rogue")
         specs += [ProbeSpec(name=f"blast from {namespace} to {label}", source=rogue, target=target, port=port,
                             protocol=protocol, origin="blast-radius") for label, target, port, protocol in targets]

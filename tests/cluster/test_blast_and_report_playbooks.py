@@ -82,7 +82,26 @@ def test_the_api_servers_real_endpoints_are_recorded_from_its_endpointslices(api
 
 
 def test_rogue_namespaces_given_on_the_command_line_as_a_comma_separated_string(api, playbook, run_dir):
-    rc, out, err = playbook.run("blast_radius.yml", {"netfence_run_dir": str(run_dir), "blast_radius_namespaces": "dev, prod",
+    rc, out, err = playbook.run("blast_radius.yml", {"netfence_run_dir": str(run_dir), "blast_radius_namespaces": "dev, prod, dev",
                                                       "netfence_namespaces": [{"name": "prod"}, {"name": "dev"}, {"name": "monitoring"}]})
     assert rc == 0, failure_messages(out) or err
     assert sorted(c["namespace"] for c in api.writes("POST", "pods")) == ["dev", "prod"]
+    assert len(json.loads((run_dir / "blast-radius.json").read_text())["records"]) == 2 * 3  # api, dns, internet (no Services): each once per rogue pod
+
+
+def test_the_former_single_namespace_variable_still_places_one_rogue_pod(api, playbook, run_dir):
+    rc, out, err = playbook.run("blast_radius.yml", {"netfence_run_dir": str(run_dir), "blast_radius_namespace": "dev",
+                                                      "netfence_namespaces": [{"name": "prod"}, {"name": "dev"}]})
+    assert rc == 0, failure_messages(out) or err
+    assert [c["namespace"] for c in api.writes("POST", "pods")] == ["dev"]
+
+
+def test_an_unreadable_endpointslice_is_recorded_not_fatal(api, playbook, run_dir, monkeypatch):
+    import apidouble
+
+    monkeypatch.delitem(apidouble.GROUPS, "discovery.k8s.io/v1")  # as on a cluster that does not serve or allow it
+    rc, out, err = playbook.run("blast_radius.yml", {"netfence_run_dir": str(run_dir), "blast_radius_namespaces": ["dev"]})
+    assert rc == 0, failure_messages(out) or err
+    recorded = json.loads((run_dir / "api-server.json").read_text())
+    assert recorded["endpoints"] is None and recorded["error"]
+    assert (run_dir / "blast-radius.json").is_file()

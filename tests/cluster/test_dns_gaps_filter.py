@@ -70,13 +70,27 @@ def test_the_inventory_dns_location_is_honoured() -> None:
     assert dns_gaps(manifests, moved) == []
 
 
-def test_only_policies_selecting_a_declared_workload_count() -> None:
-    # Egress restricted for app=batch only; the declared workload (web) keeps open egress.
+def test_pods_the_inventory_does_not_declare_count_too() -> None:
+    # Egress restricted for app=batch only: stranded whether or not a batch workload is declared.
     batch_only = {"podSelector": {"matchLabels": {"app": "batch"}}, "policyTypes": ["Egress"]}
     web = [{"name": "dev", "workloads": [{"name": "web", "labels": {"app": "web"}}]}]
-    assert dns_gaps([netpol("dev", "batch", batch_only)], web) == []
-    batch = [{"name": "dev", "workloads": [{"name": "batch", "labels": {"app": "batch"}}]}]
-    assert dns_gaps([netpol("dev", "batch", batch_only)], batch) == ["dev"]
+    assert dns_gaps([netpol("dev", "batch", batch_only)], web) == ["dev"]
+    assert dns_gaps([netpol("dev", "batch", batch_only)], [{"name": "dev"}]) == ["dev"]
+    # ... and DNS allowed to exactly those pods closes it
+    dns_for_batch = {**egress_53([KUBE_DNS]), "podSelector": {"matchExpressions": [{"key": "app", "operator": "In", "values": ["batch"]}]}}
+    assert dns_gaps([netpol("dev", "batch", batch_only), netpol("dev", "dns", dns_for_batch)], web) == []
+
+
+def test_a_named_dns_port_counts_as_dns() -> None:
+    # CoreDNS names its UDP 53 port "dns"; a policy may use the name, as the engine resolves it.
+    named = {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [KUBE_DNS], "ports": [{"port": "dns", "protocol": "UDP"}]}]}
+    assert dns_gaps([netpol("dev", "dns", named)], [{"name": "dev"}]) == []
+    tcp_named = {"podSelector": {}, "policyTypes": ["Egress"], "egress": [{"to": [KUBE_DNS], "ports": [{"port": "dns-tcp", "protocol": "TCP"}]}]}
+    assert dns_gaps([netpol("dev", "dns", tcp_named)], [{"name": "dev"}]) == ["dev"]
+
+
+def test_no_manifests_means_no_gaps() -> None:
+    assert dns_gaps([], []) == [] and dns_gaps([], None) == []
 
 
 class _Tagged(str):

@@ -76,6 +76,14 @@ def test_the_assumed_api_server_endpoint_is_checked_against_the_cluster(run_copy
         assert "Set `netfence_api_server_endpoint` to `172.18.0.3:6443`" in markdown
 
 
+def test_unreadable_endpoints_leave_the_assumption_unchecked_and_say_so(run_copy):
+    (run_copy / "api-server.json").write_text(json.dumps({"service": "default/kubernetes", "endpoints": None,
+                                                          "error": "endpointslices is forbidden"}))
+    built = report.build(report.load_run(run_copy))
+    assert built["api_server"]["agrees"] is None
+    assert "could not be read (endpointslices is forbidden), so that assumption is unchecked" in report.to_markdown(built)
+
+
 def test_without_recorded_endpoints_the_report_makes_no_api_server_claim():
     built = report.build(report.load_run(FIXTURE))
     assert built["api_server"] is None and "assume the endpoint" not in report.to_markdown(built)

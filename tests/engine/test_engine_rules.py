@@ -332,3 +332,14 @@ def test_bad_model_errors() -> None:
         e.verdict("x/a", "x/b", 80, "ICMP")
     with pytest.raises(NetfenceError, match="not in the model"):
         e.verdict("x/a", "x/zz", 80)
+
+
+def test_a_policys_manifest_rides_along_but_takes_no_part_in_equality_or_hashing() -> None:
+    from netfence.model import parse_policy
+
+    labelled = parse_policy({"metadata": {"name": "a", "namespace": "x", "labels": {"team": "t"}}, "spec": {"podSelector": {}}})
+    plain = parse_policy({"metadata": {"name": "a", "namespace": "x"}, "spec": {"podSelector": {}}})
+    assert labelled == plain and hash(labelled) == hash(plain) and len({labelled, plain}) == 1
+    assert labelled.raw["metadata"]["labels"] == {"team": "t"} and "team" not in repr(labelled)
+    other = parse_policy({"metadata": {"name": "a", "namespace": "x"}, "spec": {"podSelector": {}, "policyTypes": ["Egress"]}})
+    assert other != plain

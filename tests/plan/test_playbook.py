@@ -57,6 +57,14 @@ def test_check_mode_writes_nothing(ansible_env, tmp_path):
     assert not (tmp_path / "ev").exists()
 
 
+@pytest.mark.parametrize("tags", ["render", "predict"])
+def test_check_mode_of_one_stage_tag_writes_nothing_and_does_not_trip(ansible_env, tmp_path, tags):
+    # --tags render skips the validation task: nothing may depend on its result being there.
+    done = _play(ansible_env, "-i", str(LAB), "--check", "--tags", tags, "-e", f"netfence_evidence_dir={tmp_path / 'ev'}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not (tmp_path / "ev").exists()
+
+
 def test_check_mode_with_a_given_run_folder_reports_but_writes_nothing(ansible_env, tmp_path):
     run_dir = tmp_path / "run"
     done = _play(ansible_env, "-i", str(LAB), "--check", "--diff", "-e", f"netfence_run_dir={run_dir}")
