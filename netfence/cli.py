@@ -50,9 +50,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"netfence {__version__}")
     # An explicit prog spares add_subparsers a help formatter (and the shutil import it needs).
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog="netfence")
-    for name in _command_names():
-        if only is not None and name != only:
-            continue
+    for name in [only] if only is not None else _command_names():
         module = importlib.import_module(f"{commands.__name__}.{name}")
         module.register(sub)
     return parser

@@ -421,7 +421,7 @@ def _collect(raw: Any, field_name: str, parse: Any, kind: str, namespaces: Mappi
     seen: set[str] = set()
     for i, raw_item in enumerate(_list(raw, field_name)):
         item = parse(raw_item, f"{field_name}[{i}]")
-        key = f"{item.namespace}/{item.name}"
+        key = item.key
         if item.namespace not in namespaces:
             raise NetfenceError(f"{kind} {key}: namespace {item.namespace!r} is not in namespaces")
         if key in seen:

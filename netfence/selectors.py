@@ -80,10 +80,10 @@ def parse_labels(raw: Any, where: str) -> dict[str, str]:
     if type(raw) is not dict and not isinstance(raw, Mapping):
         raise NetfenceError(f"{where}: must be a mapping of label keys to string values, got {type(raw).__name__}")
     out: dict[str, str] = {}
-    # Exact type tests first (fast on large models), isinstance after: Ansible hands filters
-    # and modules subclasses of str and int (tagged values), which are just as valid.
+    # Ansible hands filters and modules subclasses of str (tagged values), which are just as
+    # valid: isinstance, not an exact type test (the value test falls back to one).
     for key, value in raw.items():
-        if not key or (type(key) is not str and not isinstance(key, str)):
+        if not isinstance(key, str) or not key:
             raise NetfenceError(f"{where}: label key {key!r} must be a non-empty string")
         if type(value) is not str:
             _label_string(value, f"{where}.{key}")
