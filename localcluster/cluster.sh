@@ -413,18 +413,15 @@ cmd_up() {
   say "up: cluster ready in $(( $(date +%s) - T0 ))s; export KUBECONFIG=$KUBECONFIG_ADMIN"
 }
 
-write_env() {
-  cat >"$STATE/inventory-vars.yml" <<EOF
-# Written by localcluster/cluster.sh up: the values netfence needs for this cluster.
-netfence_kubeconfig: $KUBECONFIG_ADMIN
-netfence_kube_context: netfence-local
-netfence_api_server_endpoint: "$NODE_IP:6443"
-netfence_local_internet_host: "$INTERNET_ADDR"
-netfence_local_cluster_enforcer:
-  name: kube-router
-  version: $KUBE_ROUTER_VERSION
-  mode: firewall only (--run-firewall), iptables + ipset
+write_env() {  # the facts inventories/local reads (docs/providers.md)
+  printf '%s:6443\n' "$NODE_IP" >"$STATE/api-server-endpoint"
+  cat >"$STATE/enforcer.json" <<EOF
+{"name": "kube-router", "version": "$KUBE_ROUTER_VERSION", "enforces": "yes",
+ "how": "kube-router --run-firewall only (iptables + ipset), REJECT with icmp-port-unreachable",
+ "cni": "bridge + host-local (containernetworking-plugins, Debian)", "kubernetes": "$KUBERNETES_VERSION",
+ "runtime": "$(containerd --version | awk '{print $1, $3}')"}
 EOF
+  mkdir -p "$STATE/bin" && ln -sf "$BIN/kubectl" "$STATE/bin/kubectl"
 }
 
 cmd_env() {

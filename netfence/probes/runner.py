@@ -140,13 +140,31 @@ def run_one(spec: ProbeSpec, transport: Transport, settings: Settings, pod: str 
     return _record(spec, settings, pod, argv, host, outcome, detail, attempts, started, clock() - t0)
 
 
+def _target_addresses(specs: Sequence[ProbeSpec], targets: _TargetCache) -> list[str]:
+    """Every address the round would reach: literal hosts, and each pod target's resolved IP."""
+    hosts = []
+    for spec in specs:
+        if spec.target.kind == "pod":
+            hosts.append(targets.get(spec.target.ref.split("/")[0], spec.target.selector) or "")
+        else:
+            hosts.append(spec.target.host)
+    return [h for h in hosts if h]
+
+
 def run_probes(specs: Sequence[ProbeSpec], transport: Transport, settings: Settings, pods: Mapping[str, str | None],
-               pod_errors: Mapping[str, str] | None = None, clock: Callable[[], float] = time.monotonic) -> list[dict[str, Any]]:
-    """Run every probe concurrently; ``pods`` maps a source key to its probe pod (None: unavailable)."""
+               pod_errors: Mapping[str, str] | None = None, clock: Callable[[], float] = time.monotonic,
+               guard: Callable[[list[str]], None] | None = None) -> list[dict[str, Any]]:
+    """Run every probe concurrently; ``pods`` maps a source key to its probe pod (None: unavailable).
+
+    ``guard`` sees every target address before the first probe and may raise to stop the round
+    (``netfence.probes.routes.require_local``: nothing is sent to an address that is not ours).
+    """
     if not specs:
         return []
     targets = _TargetCache(transport)
     errors = dict(pod_errors or {})
+    if guard is not None:
+        guard(_target_addresses(specs, targets))
     with ThreadPoolExecutor(max_workers=min(settings.concurrency, len(specs)), thread_name_prefix="netfence-probe") as pool:
         futures = [
             pool.submit(run_one, spec, transport, settings, pods.get(spec.source.key), errors.get(spec.source.key), targets, clock)

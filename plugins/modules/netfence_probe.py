@@ -23,6 +23,13 @@ options:
   run_id: {type: str, default: check-mode, description: Run id, part of the probe pod names.}
   image: {type: str, default: "", description: Probe image (plan).}
   pod_args: {type: list, elements: str, default: [pause], description: Probe container args.}
+  pull_policy: {type: str, default: IfNotPresent, choices: [Always, IfNotPresent, Never], description: imagePullPolicy of the probe pods.}
+  local_only:
+    type: bool
+    default: false
+    description:
+      - Before the round, check with C(ip route get) that every literal target address (external hosts, resolved
+        pod IPs) routes to this machine without a gateway; fail without probing when one does not.
   cluster_domain: {type: str, default: cluster.local, description: Cluster DNS domain.}
   blast_namespaces: {type: list, elements: str, aliases: [blast_namespace], description: Namespaces of the rogue pods, one each (plan_blast).}
   blast_labels: {type: dict, default: {}, description: Labels of the rogue pod (plan_blast).}
@@ -98,7 +105,8 @@ def _plan(module, params):
 def _result(specs, skipped, params):
     from netfence.probes import plan
 
-    pods = [plan.probe_pod(s, run_id=params["run_id"], phase=params["phase"], image=params["image"], args=params["pod_args"])
+    pods = [plan.probe_pod(s, run_id=params["run_id"], phase=params["phase"], image=params["image"], args=params["pod_args"],
+                           pull_policy=params["pull_policy"])
             for s in plan.sources(specs)]
     return {
         "changed": False,
@@ -134,7 +142,12 @@ def _run(module, params):
         timeout=params["timeout"], retries=params["retries"], concurrency=params["concurrency"],
     )
     usable = {key: (None if key in failed else name) for key, (_, name) in pods.items()}
-    recs = runner.run_probes(specs, transport, settings, usable, failed)
+    guard = None
+    if params["local_only"]:
+        from netfence.probes.routes import require_local
+
+        guard = require_local
+    recs = runner.run_probes(specs, transport, settings, usable, failed, guard=guard)
     doc = records.phase_document(
         run_id=run_id, phase=params["phase"], cluster=params["cluster"], context=params.get("context"),
         started_at=started, finished_at=records.utc_now(), pods=len(pods), records=recs,
@@ -157,6 +170,8 @@ def main():
             "run_id": {"type": "str", "default": "check-mode"},
             "image": {"type": "str", "default": ""},
             "pod_args": {"type": "list", "elements": "str", "default": ["pause"]},
+            "pull_policy": {"type": "str", "default": "IfNotPresent", "choices": ["Always", "IfNotPresent", "Never"]},
+            "local_only": {"type": "bool", "default": False},
             "cluster_domain": {"type": "str", "default": "cluster.local"},
             "blast_namespaces": {"type": "list", "elements": "str", "aliases": ["blast_namespace"]},
             "blast_labels": {"type": "dict", "default": {}},
