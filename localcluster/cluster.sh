@@ -107,7 +107,8 @@ cmd_build() {
   (cd "$HERE/modules/coredns" && go build -ldflags "-s -w" -o "$BIN.tmp/coredns" .)
   phase_end
   phase_start "build: kube-router $KUBE_ROUTER_VERSION"
-  (cd "$HERE/modules/kube-router" && go build -ldflags "-s -w" -o "$BIN.tmp/" tool)
+  (cd "$HERE/modules/kube-router" && go build -o "$BIN.tmp/" \
+    -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" tool)
   phase_end
   phase_start "build: pause $PAUSE_VERSION (C, from k8s.io/kubernetes build/pause/linux/pause.c)"
   local kmod
@@ -396,11 +397,15 @@ cmd_up() {
   start kubelet "$BIN/kubelet" --config "$STATE/kubelet/config.yaml" --kubeconfig "$STATE/kubelet.kubeconfig" \
     --root-dir "$STATE/kubelet/root" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP"
   kubectl apply -f "$HERE/manifests/rbac.yaml" >&2
+  # kube-proxy and kube-router look their node up once at start: wait until kubelet registered it
+  wait_for 120 "node $NODE_NAME registered" kubectl get "node/$NODE_NAME"
   start kube-proxy "$BIN/kube-proxy" --config "$STATE/kube-proxy.yaml"
   start kube-router "$BIN/kube-router" --kubeconfig "$STATE/kube-router.kubeconfig" \
     --run-firewall=true --run-router=false --run-service-proxy=false --enable-cni=false \
-    --hostname-override "$NODE_NAME" --service-cluster-ip-range "$SERVICE_CIDR" --metrics-port 0
+    --hostname-override "$NODE_NAME" --service-cluster-ip-range "$SERVICE_CIDR" --metrics-port 0 \
+    --health-port 20244
   wait_for 120 "node $NODE_NAME Ready" kubectl wait --for=condition=Ready "node/$NODE_NAME" --timeout=5s
+  wait_for 60 "kube-router healthy (NetworkPolicy controller synced)" curl -fsS http://127.0.0.1:20244/healthz
   phase_end
 
   phase_start "up: CoreDNS as a pod (kube-system, k8s-app=kube-dns, Service kube-dns $DNS_SERVICE_IP)"
@@ -409,8 +414,21 @@ cmd_up() {
   wait_for 180 "CoreDNS rolled out" kubectl -n kube-system rollout status deployment/coredns --timeout=5s
   wait_for 60 "DNS answers kubernetes.default" dig +time=1 +tries=1 +short @"$DNS_SERVICE_IP" kubernetes.default.svc.cluster.local A
   phase_end
+  require_running
   write_env
   say "up: cluster ready in $(( $(date +%s) - T0 ))s; export KUBECONFIG=$KUBECONFIG_ADMIN"
+}
+
+require_running() {  # every component must still run: a dead enforcer would make every probe "allowed"
+  local name pid dead=()
+  for name in "${COMPONENTS[@]}"; do
+    pid="$(cat "$RUN/$name.pid" 2>/dev/null || true)"
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || dead+=("$name")
+  done
+  if [ ${#dead[@]} -gt 0 ]; then
+    for name in "${dead[@]}"; do say "$name is not running; the end of $STATE/logs/$name.log:"; tail -5 "$STATE/logs/$name.log" >&2 || true; done
+    die "components stopped: ${dead[*]}"
+  fi
 }
 
 write_env() {  # the facts inventories/local reads (docs/providers.md)

@@ -8,12 +8,13 @@ planned per source identity, so a hundred probes from three workloads need three
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Iterable, Mapping, Sequence
 
 from netfence.errors import NetfenceError
 from netfence.inventory import MANAGED_BY_LABEL, effective_pod_labels
 from netfence.probes.records import (
-    ALLOWED, BLOCKED, EXPECTATIONS, MANAGED_BY, METHODS, PHASES, ROLE_LABEL, ProbeSpec, Source, Target,
+    ALLOWED, BLOCKED, EXPECTATIONS, MANAGED_BY, METHODS, PHASES, REFUSED, ROLE_LABEL, ProbeSpec, Source, Target,
 )
 
 DEFAULT_PORTS = {"api": 443, "dns": 53, "external": 443}
@@ -35,6 +36,19 @@ def _pod_labels(workload: Mapping[str, Any]) -> dict[str, str]:
     labels = effective_pod_labels(workload)
     labels.pop(MANAGED_BY_LABEL, None)
     return labels
+
+
+def declared_listening(target: Target, port: int, workloads: Mapping[str, Mapping[str, Any]]) -> bool | None:
+    """True when the inventory declares that ``target`` listens on ``port``: a pod target's
+    container port, or a Service's port of the workload of that name. None: not known."""
+    workload = workloads.get(target.ref) if target.kind in ("pod", "service") else None
+    if workload is None:
+        return None
+    key = "container_port" if target.kind == "pod" else "service_port"
+    declared = workload.get(key)
+    if declared is None and target.kind == "pod":
+        declared = 3000  # the workloads role's default container port
+    return True if declared is not None and int(declared) == int(port) else None
 
 
 def _split_ref(ref: Any, where: str) -> tuple[str, str]:
@@ -123,6 +137,7 @@ def from_inventory(probes: Iterable[Mapping[str, Any]], namespaces: Iterable[Map
         specs.append(ProbeSpec(
             name=name, source=_source(probe.get("from"), workloads, where), target=target, port=port,
             protocol=protocol, method=method, expect=_expect(probe.get("expect"), where), origin="inventory",
+            listens=declared_listening(target, port, workloads) if protocol == "TCP" else None,
         ))
     return specs
 
@@ -167,6 +182,7 @@ def from_predicted(matrix: Any, namespaces: Iterable[Mapping[str, Any]], *, phas
             target=Target("pod", dst, "", tuple(sorted(_pod_labels(dwl).items()))),
             port=port, protocol="TCP", method="tcp",
             expect=((phase, expect),) if phase == "after" else (), origin="predicted", predicted=allowed,
+            listens=True,  # the row is a declared container port of the target (undeclared rows are skipped above)
         ))
     return specs, skipped
 
@@ -174,10 +190,13 @@ def from_predicted(matrix: Any, namespaces: Iterable[Mapping[str, Any]], *, phas
 def blast_radius(
     namespaces: str | Sequence[str], labels: Mapping[str, str], services: Iterable[Mapping[str, Any]], *,
     external: str, domain: str = "cluster.local", dns_protocol: str = "UDP",
+    inventory: Iterable[Mapping[str, Any]] = (),
 ) -> list[ProbeSpec]:
     """Probes for a rogue pod in each namespace: every TCP port of every Service, the API server,
     DNS, the internet. One rogue pod per namespace, because securing one namespace says nothing
-    about the next; all of them probe concurrently, as one round."""
+    about the next; all of them probe concurrently, as one round. ``inventory`` (netfence_namespaces)
+    tells which Service ports are known to listen (:func:`declared_listening`)."""
+    workloads = _workload_index(inventory)
     targets: list[tuple[str, Target, int, str]] = []
     for svc in services or []:
         meta, spec = svc.get("metadata", {}), svc.get("spec", {})
@@ -198,8 +217,23 @@ def blast_radius(
     for namespace in dict.fromkeys([namespaces] if isinstance(namespaces, str) else namespaces):  # once each, in order
         rogue = Source.of(namespace, labels, "rogue")
         specs += [ProbeSpec(name=f"blast from {namespace} to {label}", source=rogue, target=target, port=port,
-                            protocol=protocol, origin="blast-radius") for label, target, port, protocol in targets]
+                            protocol=protocol, origin="blast-radius",
+                            # the API server always listens on the kubernetes Service's 443
+                            listens=True if target.kind == "api" else declared_listening(target, port, workloads))
+                  for label, target, port, protocol in targets]
     return specs
+
+
+def refused_before(specs: Sequence[ProbeSpec], before: Any) -> list[ProbeSpec]:
+    """The after round's probes, minus the ``listens`` claim of those refused before the policies.
+
+    A target that refused before any policy existed does not listen, whatever the inventory
+    says, so its refusal after the policies is no evidence of a reject (``runner.rejected_if_listening``).
+    ``before`` is the before round's document (probes/before.json) or None.
+    """
+    records = before.get("records") if isinstance(before, Mapping) else None
+    refused = {r.get("name") for r in records or [] if isinstance(r, Mapping) and r.get("outcome") == REFUSED}
+    return [dataclasses.replace(s, listens=False) if s.name in refused and s.listens else s for s in specs]
 
 
 def sources(specs: Iterable[ProbeSpec]) -> list[Source]:

@@ -98,6 +98,9 @@ class ProbeSpec:
     expect: tuple[tuple[str, str], ...] = ()
     origin: str = "inventory"
     predicted: bool | None = None
+    # True when the inventory declares that the target listens on this port (a netfence workload's
+    # container or Service port): a refusal there is a reject by the network, not a closed port.
+    listens: bool | None = None
 
     def expected(self, phase: str) -> str | None:
         return dict(self.expect).get(phase)
@@ -113,6 +116,7 @@ class ProbeSpec:
             "expect": dict(self.expect),
             "origin": self.origin,
             "predicted": self.predicted,
+            "listens": self.listens,
         }
 
     @classmethod
@@ -136,6 +140,7 @@ class ProbeSpec:
                 expect=tuple(sorted((data.get("expect") or {}).items())),
                 origin=str(data.get("origin", "inventory")),
                 predicted=data.get("predicted"),
+                listens=data.get("listens"),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise NetfenceError(f"planned probe {data.get('name', '?')!r} is malformed: {exc}") from None

@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from netfence.errors import NetfenceError
 from netfence.probes.command import ExecResult, build_command, classify
-from netfence.probes.records import ERROR, ProbeSpec, utc_now
+from netfence.probes.records import BLOCKED, ERROR, REFUSED, ProbeSpec, utc_now
 
 MAX_RETRIES = 5
 
@@ -108,6 +108,22 @@ def _record(spec: ProbeSpec, settings: Settings, pod: str | None, argv: list[str
     }
 
 
+def rejected_if_listening(spec: ProbeSpec, outcome: str, detail: str) -> tuple[str, str]:
+    """A refusal from a target known to listen is a reject by the network: ``blocked``.
+
+    Reject-style enforcers (kube-router, and so k3s) answer a denied packet with ICMP
+    port-unreachable; the client sees ECONNREFUSED, exactly as for a closed port, and curl since
+    7.87 prints "Couldn't connect to server" either way. What tells them apart is knowledge, not
+    the error: when the inventory declares that the target listens on this port (and, after the
+    policies, it did not refuse before them), a refusal was the network's. The attempt keeps the
+    raw ``refused`` as evidence. Rule documented in docs/probes.md.
+    """
+    if outcome != REFUSED or not spec.listens:
+        return outcome, detail
+    return BLOCKED, (f"rejected: connection refused although {spec.target.ref} declares {spec.protocol}/{spec.port} "
+                     f"(a reject-style enforcer answers denied packets with ICMP port-unreachable); raw: {detail}")
+
+
 def run_one(spec: ProbeSpec, transport: Transport, settings: Settings, pod: str | None, pod_error: str | None,
             targets: _TargetCache, clock: Callable[[], float] = time.monotonic) -> dict[str, Any]:
     """Probe once, retrying a disagreement up to ``settings.retries`` times."""
@@ -135,6 +151,7 @@ def run_one(spec: ProbeSpec, transport: Transport, settings: Settings, pod: str 
             result = ExecResult(None, error=f"exec failed: {exc}")
         outcome, detail = classify(argv, result, method=spec.method)
         attempts.append({"outcome": outcome, "detail": detail, "started_at": a_started, "duration_s": round(clock() - a0, 3)})
+        outcome, detail = rejected_if_listening(spec, outcome, detail)
         if expected is None or outcome == expected:
             break
     return _record(spec, settings, pod, argv, host, outcome, detail, attempts, started, clock() - t0)

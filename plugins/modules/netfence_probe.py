@@ -117,6 +117,15 @@ def _result(specs, skipped, params):
     }
 
 
+def _read_json(path):
+    import json
+
+    if not path.is_file():
+        return None
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
 def _run(module, params):
     from pathlib import Path
 
@@ -128,7 +137,10 @@ def _run(module, params):
     run_dir = Path(os.path.realpath(params["run_dir"])) if params["run_dir"] else Path("")
     if not params["run_dir"] or not run_dir.is_dir():
         module.fail_json(msg=f"run folder {params['run_dir']!r} does not exist")
-    specs = [ProbeSpec.from_dict(p) for p in params["probes"]]
+    specs = plan.refused_before(
+        [ProbeSpec.from_dict(p) for p in params["probes"]],
+        _read_json(run_dir / "probes" / "before.json") if params["phase"] == "after" else None,
+    )
     run_id = run_dir.name
     output = params.get("output") or f"probes/{params['phase']}.json"
     if (run_dir / output).exists():
@@ -206,7 +218,8 @@ def main():
                 module.fail_json(msg="blast_namespaces (at least one namespace) is required for plan_blast")
             params["phase"] = "blast-radius"
             specs = plan.blast_radius(params["blast_namespaces"], params["blast_labels"], params["services"],
-                                      external=params["external"], domain=params["cluster_domain"])
+                                      external=params["external"], domain=params["cluster_domain"],
+                                      inventory=params["namespaces"])
             module.exit_json(**_result(specs, [], params))
         if module.check_mode:
             module.exit_json(changed=False, skipped=True, msg="check mode: no probes run, nothing written")
