@@ -7,7 +7,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 INVENTORY ?= inventories/lab
 PLAYBOOKS := $(sort $(wildcard playbooks/*.yml))
 
-.PHONY: help setup lab plan teardown test unit lint syntax molecule kind workflows bench clean
+.PHONY: help setup lab plan teardown test unit lint syntax molecule kind local cluster-up cluster-down workflows bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,15 @@ molecule: setup ## Molecule default scenario (offline, localhost)
 
 kind: setup ## Molecule 'kind' scenario: a real kind + Calico lab, end to end (needs Docker)
 	$(BIN)/molecule test -s kind
+
+cluster-up: ## the netfence local cluster: Kubernetes from upstream sources, no Docker, no registry (root, Go)
+	bash localcluster/cluster.sh up
+
+cluster-down: ## stop the local cluster; nothing stays running, mounted or in iptables
+	bash localcluster/cluster.sh down
+
+local: setup ## Molecule 'local' scenario: the whole lab on the local cluster, end to end, then cluster down
+	$(BIN)/molecule test -s local
 
 bench: setup ## engine and probe-runner benchmarks (prints figures)
 	$(BIN)/python bench/engine_bench.py

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import jsonschema
 import pytest
 
@@ -63,6 +65,7 @@ def test_a_disagreement_is_retried_a_bounded_number_of_times():
     assert record["outcome"] == "allowed" and record["matches"] is True
 
     always_wrong = FakeTransport(lambda *a: REFUSED, {"dev": "10.0.0.7"})
+    s = [dataclasses.replace(s[0], listens=None)]  # not known to listen: a refusal stays a refusal
     [record] = run_probes(s, always_wrong, settings(retries=2), pods_for(s))
     assert len(always_wrong.calls) == 3 and record["outcome"] == "refused" and record["matches"] is False
 
