@@ -92,7 +92,7 @@ cmd_build() {
   for b in "${want[@]}"; do [ -x "$BIN/$b" ] || have=0; done
   if [ "$have" = 1 ]; then say "build: cached in $BIN"; return 0; fi
   mkdir -p "$BIN.tmp"
-  export CGO_ENABLED=0 GOFLAGS="-mod=readonly -trimpath"
+  export CGO_ENABLED=0 GOFLAGS="-mod=readonly -trimpath -buildvcs=false"
   local ver="k8s.io/component-base/version" cver="k8s.io/client-go/pkg/version" minor
   minor="${KUBERNETES_VERSION#v1.}"; minor="${minor%%.*}"
   local ld="-s -w"
