@@ -122,6 +122,10 @@ def _classify_curl(method: str, result: ExecResult, last_line: str) -> tuple[str
             return BLOCKED, f"rejected by the network: {last_line}"
         return REFUSED, last_line or "connection refused"
     if code == CURL_OPERATION_TIMEDOUT:
+        if "resolving timed out" in stderr:
+            # the name never resolved (curl's lib/multi.c: "Resolving timed out after N milliseconds"):
+            # DNS is what failed, not the connection to the target
+            return DNS_ERROR, last_line or "resolving the target name timed out"
         return BLOCKED, last_line or "connection timed out"
     if code == CURL_OK:
         return ERROR, f"curl succeeded but reported no connection: {result.stdout.strip()!r}"

@@ -8,13 +8,43 @@ a request timeout, so a half-open API endpoint costs bounded time.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from typing import Mapping
+from typing import Any, Mapping
 
 from netfence.errors import NetfenceError
 from netfence.probes.command import ExecResult
 from netfence.probes.records import ROLE_LABEL
+
+
+ERROR_CHANNEL = 3  # the exec websocket's channel for the final Status (kubernetes.stream.ws_client)
+
+
+def exit_status(status_text: str) -> tuple[int | None, str | None]:
+    """The exit code, or why there is none, from the Status the kubelet sends on the error channel.
+
+    The official client's ``WSClient.returncode`` does ``int(details.causes[0].message)``, which
+    raises when the command never started: the kubelet then answers ``Reason: InternalError`` and
+    a cause whose message is text (for example ``exec: "dig": executable file not found in $PATH``).
+    Read the Status ourselves so such a probe reports the kubelet's own words as an error.
+    """
+    try:
+        doc: Any = json.loads(status_text) if status_text and status_text.strip() else None
+    except ValueError:
+        doc = None
+    if not isinstance(doc, Mapping):
+        return None, f"no exit status from the kubelet ({status_text.strip()[:200] or 'empty error channel'})"
+    if doc.get("status") == "Success":
+        return 0, None
+    details = doc.get("details") if isinstance(doc.get("details"), Mapping) else {}
+    for cause in details.get("causes") or []:
+        if isinstance(cause, Mapping) and cause.get("reason") == "ExitCode":
+            try:
+                return int(cause.get("message", "")), None
+            except ValueError:
+                break
+    return None, f"the probe command did not run: {doc.get('message') or doc.get('reason') or status_text.strip()[:200]}"
 
 
 class KubernetesTransport:
@@ -86,7 +116,8 @@ class KubernetesTransport:
                     err.append(resp.read_stderr())
             out.append(resp.read_stdout() or "")
             err.append(resp.read_stderr() or "")
-            return ExecResult(resp.returncode, "".join(out), "".join(err))
+            code, why = exit_status(resp.read_channel(ERROR_CHANNEL))
+            return ExecResult(code, "".join(out), "".join(err), error=why)
         finally:
             resp.close()
 

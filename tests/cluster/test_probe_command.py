@@ -186,3 +186,14 @@ def test_command_shapes():
 def test_bad_commands_are_refused(kwargs, message):
     with pytest.raises(NetfenceError, match=message):
         build_command(**kwargs)
+
+
+def test_a_resolver_timeout_is_a_dns_error_not_a_block_of_the_target():
+    from netfence.probes.command import ExecResult, classify
+
+    argv = ["curl", "-sS", "http://my-api.prod.svc.cluster.local:80/"]
+    # curl lib/multi.c: failf(data, "Resolving timed out after %ld milliseconds", ...), exit 28
+    resolving = ExecResult(28, "0.000000 000", "curl: (28) Resolving timed out after 2001 milliseconds")
+    connecting = ExecResult(28, "0.000000 000", "curl: (28) Connection timed out after 2001 milliseconds")
+    assert classify(argv, resolving)[0] == "dns-error"
+    assert classify(argv, connecting)[0] == "blocked"

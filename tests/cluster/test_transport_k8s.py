@@ -65,3 +65,30 @@ def test_half_open_api_costs_bounded_time(tmp_path):
         result = transport.exec("dev", "p", ["true"], timeout=2)
     assert result.exit_code is None
     assert time.monotonic() - started < 15
+
+
+# The Status documents the kubelet sends on the exec error channel, shaped as in kubernetes
+# pkg/kubelet/cri/streaming/remotecommand (exit codes: Reason NonZeroExitCode with an ExitCode
+# cause; a command that never started: apierrors.NewInternalError, whose cause is text).
+SUCCESS = '{"metadata":{},"status":"Success"}'
+EXIT_7 = ('{"metadata":{},"status":"Failure","message":"command terminated with non-zero exit code: error executing '
+          'command [curl http://x], exit code 7","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"7"}]}}')
+NOT_STARTED = ('{"metadata":{},"status":"Failure","message":"Internal error occurred: error executing command in container: '
+               'failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: unable to start '
+               'container process: exec: \\"dig\\": executable file not found in $PATH: unknown","reason":"InternalError",'
+               '"details":{"causes":[{"message":"error executing command in container: exec: \\"dig\\": executable file not found in $PATH"}]},'
+               '"code":500}')
+
+
+def test_exit_status_reads_codes_and_reports_a_command_that_never_started():
+    from netfence.probes.command import ExecResult, classify
+    from netfence.probes.transport_k8s import exit_status
+
+    assert exit_status(SUCCESS) == (0, None)
+    assert exit_status(EXIT_7) == (7, None)
+    code, why = exit_status(NOT_STARTED)
+    assert code is None and "did not run" in why and "executable file not found" in why
+    assert exit_status("")[0] is None and "empty error channel" in exit_status("")[1]
+    outcome, detail = classify(["dig", "x"], ExecResult(code, error=why))
+    assert outcome == "error" and "executable file not found" in detail
+
