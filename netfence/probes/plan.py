@@ -242,7 +242,7 @@ def sources(specs: Iterable[ProbeSpec]) -> list[Source]:
 
 
 def probe_pod(source: Source, *, run_id: str, image: str, phase: str = "", args: list[str] | None = None,
-              pull_policy: str = "IfNotPresent") -> dict[str, Any]:
+              pull_policy: str = "IfNotPresent", naked: bool = False) -> dict[str, Any]:
     """A probe pod that stands in for ``source`` and can never serve traffic.
 
     It carries exactly the workload's labels (so ``podSelector`` rules apply to it as they do to
@@ -250,8 +250,13 @@ def probe_pod(source: Source, *, run_id: str, image: str, phase: str = "", args:
     always fails, so it is never Ready and Services never send it traffic (unless a Service sets
     ``publishNotReadyAddresses``). The run id is an annotation, not a label, so no selector of
     the user's can be affected by it.
+
+    A ``naked`` pod (the blast radius's rogue pod) carries only the source's own labels, none by
+    default: it stands for the unlabelled pod an attacker gets, so a policy selecting netfence's
+    labels must not treat it differently. It is known as netfence's by its annotations.
     """
-    labels = {**dict(source.labels), **MANAGED_BY, ROLE_LABEL: "probe"}
+    role = "rogue" if naked else "probe"
+    labels = dict(source.labels) if naked else {**dict(source.labels), **MANAGED_BY, ROLE_LABEL: role}
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -259,7 +264,8 @@ def probe_pod(source: Source, *, run_id: str, image: str, phase: str = "", args:
             "name": source.pod_name(run_id, phase),
             "namespace": source.namespace,
             "labels": labels,
-            "annotations": {"netfence.io/run-id": run_id, "netfence.io/phase": phase, "netfence.io/source": source.key},
+            "annotations": {"netfence.io/run-id": run_id, "netfence.io/phase": phase, "netfence.io/source": source.key,
+                            ROLE_LABEL: role, **MANAGED_BY},
         },
         "spec": {
             "automountServiceAccountToken": False,

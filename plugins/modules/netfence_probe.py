@@ -102,11 +102,11 @@ def _plan(module, params):
     return specs, skipped
 
 
-def _result(specs, skipped, params):
+def _result(specs, skipped, params, naked=False):
     from netfence.probes import plan
 
     pods = [plan.probe_pod(s, run_id=params["run_id"], phase=params["phase"], image=params["image"], args=params["pod_args"],
-                           pull_policy=params["pull_policy"])
+                           pull_policy=params["pull_policy"], naked=naked)
             for s in plan.sources(specs)]
     return {
         "changed": False,
@@ -220,7 +220,7 @@ def main():
             specs = plan.blast_radius(params["blast_namespaces"], params["blast_labels"], params["services"],
                                       external=params["external"], domain=params["cluster_domain"],
                                       inventory=params["namespaces"])
-            module.exit_json(**_result(specs, [], params))
+            module.exit_json(**_result(specs, [], params, naked=True))
         if module.check_mode:
             module.exit_json(changed=False, skipped=True, msg="check mode: no probes run, nothing written")
         module.exit_json(**_run(module, params))

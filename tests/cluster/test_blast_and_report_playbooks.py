@@ -32,7 +32,10 @@ def test_blast_radius_then_report_and_seal(api, playbook, run_dir):
     assert rc == 0, failure_messages(out) or err
     [created] = api.writes("POST", "pods")
     assert created["namespace"] == "dev"
-    assert created["body"]["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "netfence", "netfence.io/role": "probe"}
+    # the rogue pod stands for an unlabelled pod: netfence's marks are annotations, not labels
+    assert created["body"]["metadata"]["labels"] == {}
+    assert created["body"]["metadata"]["annotations"]["netfence.io/role"] == "rogue"
+    assert created["body"]["metadata"]["annotations"]["app.kubernetes.io/managed-by"] == "netfence"
     assert [c["name"] for c in api.writes("DELETE", "pods")] == [created["body"]["metadata"]["name"]]
     assert api.names("pods") == []
     doc = json.loads((run_dir / "blast-radius.json").read_text())

@@ -47,3 +47,22 @@ def test_teardown_of_an_existing_cluster_deletes_only_labelled_objects(lab: Lab)
         assert {"default", "kube-system", "team-a"} <= set(api.names("namespaces"))
         deletes = [c for c in api.calls if c["method"] == "DELETE"]
         assert len(deletes) == 3
+
+
+def test_teardown_deletes_rogue_pods_left_behind_by_their_annotation_only(lab: Lab) -> None:
+    def pod(name: str, annotations: dict[str, str]) -> dict:
+        return {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": name, "namespace": "team-a", "annotations": annotations},
+                "spec": {"containers": [{"name": "c", "image": "agnhost"}]}}
+
+    with ApiDouble(("default", "kube-system", "team-a")) as api:
+        # an interrupted blast radius leaves an unlabelled rogue pod; a user's pod has other annotations
+        api.put("pods", pod("netfence-rogue-x", {"netfence.io/role": "rogue", **OWNED}))
+        api.put("pods", pod("team-app", {"team.example/owner": "a"}))
+        kubeconfig = api.write_kubeconfig(lab.root / "kubeconfig", context="team-ctx")
+        lab.write_inventory(netfence_provider="existing", netfence_cluster_name="team",
+                            netfence_kubeconfig=str(kubeconfig), netfence_kube_context="team-ctx")
+        kinds = [{"kind": "Pod", "api_version": "v1"}]
+        run = lab.run("teardown.yml", extra={"cluster_teardown_kinds": kinds, "cluster_inventory_namespaces": ["team-a"]})
+        assert run.rc == 0, run.failure() or run.stderr[-2000:]
+        assert api.names("pods") == ["team-a/team-app"]
