@@ -17,7 +17,7 @@ from typing import Any, Callable, Mapping, Protocol, Sequence
 
 from netfence.errors import NetfenceError
 from netfence.probes.command import ExecResult, build_command, classify
-from netfence.probes.records import BLOCKED, ERROR, REFUSED, ProbeSpec, utc_now
+from netfence.probes.records import ALLOWED, BLOCKED, ERROR, REFUSED, ProbeSpec, utc_now
 
 MAX_RETRIES = 5
 
@@ -157,6 +157,30 @@ def run_one(spec: ProbeSpec, transport: Transport, settings: Settings, pod: str 
     return _record(spec, settings, pod, argv, host, outcome, detail, attempts, started, clock() - t0)
 
 
+def _target_key(record: Mapping[str, Any]) -> tuple[Any, ...]:
+    target = record["target"]
+    return target.get("kind"), target.get("host") or target.get("ref"), record["port"], record["protocol"]
+
+
+def rejects_in_round(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Refusals by a target that answered another source in the same round are rejects: ``blocked``.
+
+    The second half of the reject rule (:func:`rejected_if_listening`): a target that accepted a
+    connection on a port in this round listens on it, so a refusal of the same port to another
+    source came from the network, whatever the inventory declares (the blast radius's external
+    host, a Service the inventory does not know).
+    """
+    answered = {_target_key(r) for r in records if r["outcome"] == ALLOWED}
+    for record in records:
+        if record["outcome"] == REFUSED and _target_key(record) in answered:
+            record["outcome"] = BLOCKED
+            record["detail"] = (f"rejected: connection refused although {record['target'].get('host') or record['target'].get('ref')} "
+                                f"accepted {record['protocol']}/{record['port']} from another source in this round; raw: {record['detail']}")
+            if record["expected"] is not None:
+                record["matches"] = record["outcome"] == record["expected"]
+    return records
+
+
 def _target_addresses(specs: Sequence[ProbeSpec], targets: _TargetCache) -> list[str]:
     """Every address the round would reach: literal hosts, and each pod target's resolved IP."""
     hosts = []
@@ -188,7 +212,7 @@ def run_probes(specs: Sequence[ProbeSpec], transport: Transport, settings: Setti
             for spec in specs
         ]
         records = [f.result() for f in futures]
-    return sorted(records, key=lambda r: r["name"])
+    return sorted(rejects_in_round(records), key=lambda r: r["name"])
 
 
 FATAL_WAITING_REASONS = frozenset({

@@ -86,3 +86,17 @@ def test_the_blast_radius_knows_declared_service_ports_and_the_api_server():
 def test_listens_survives_the_round_trip_through_ansible():
     [spec] = plan.from_inventory([probe("pod-3000", {"pod": "prod/my-api"}, 3000)], NAMESPACES)
     assert type(spec).from_dict(spec.to_dict()) == spec
+
+
+def test_a_refusal_by_a_target_that_answered_another_source_in_the_round_is_a_reject():
+    # the blast radius's test host is not declared anywhere, but one rogue pod reached it
+    specs = plan.blast_radius(["dev", "prod"], {}, [], external="203.0.113.10", inventory=NAMESPACES)
+    specs = [s for s in specs if s.target.kind == "external"]
+    transport = FakeTransport(lambda ns, pod, argv, n: CONNECTED if ns == "dev" else REJECTED, {})
+    pods = {s.key: s.pod_name("r1") for s in plan.sources(specs)}
+    records = {r["source"]["namespace"]: r for r in run_probes(specs, transport, Settings(phase="blast-radius", run_id="r1", cluster="c"), pods)}
+    assert records["dev"]["outcome"] == "allowed"
+    assert records["prod"]["outcome"] == "blocked" and "another source" in records["prod"]["detail"]
+    # with nobody answering, a refusal stays a refusal
+    alone = FakeTransport(lambda *a: REJECTED, {})
+    assert {r["outcome"] for r in run_probes(specs, alone, Settings(phase="blast-radius", run_id="r1", cluster="c"), pods)} == {"refused"}
