@@ -66,6 +66,10 @@ cmd_check() {
     [ -e /proc/sys/net/bridge/bridge-nf-call-iptables ] || missing+=("the br_netfilter kernel module")
     ip link add nf-check type bridge 2>/dev/null && ip link del nf-check || missing+=("bridge interfaces")
     ipset create nf-check hash:ip 2>/dev/null && ipset destroy nf-check || missing+=("ipset hash:ip (xt_set)")
+    # `down` removes every KUBE-*/CNI-* iptables rule and cni-* network namespace: never beside another node
+    local foreign
+    foreign="$(pgrep -a -x 'kubelet|kube-proxy|kube-router|kube-apiserver' 2>/dev/null | grep -v -- "$BIN/" || true)"
+    [ -z "$foreign" ] || missing+=("a machine without another Kubernetes node on it (running: ${foreign//$'\n'/; })")
   fi
   if [ ${#missing[@]} -gt 0 ]; then
     printf 'localcluster: this machine cannot run the local cluster; missing:\n' >&2
@@ -141,6 +145,7 @@ cmd_images() {
   command -v curl >/dev/null && command -v dig >/dev/null && [ -x /bin/busybox ] \
     || die "images need curl, dig and busybox from Debian (apt-get install curl dnsutils busybox-static)"
   local tmp; tmp="$(mktemp -d)"
+  trap "rm -rf '$tmp'" EXIT
   mkdir -p "$tmp/pause" "$tmp/agnhost/bin" "$tmp/agnhost/etc" "$tmp/agnhost/tmp" "$tmp/coredns/etc/coredns" "$key.tmp"
   install -m 0755 "$BIN/pause" "$tmp/pause/pause"
   install -m 0755 "$BIN/agnhost" "$tmp/agnhost/agnhost"
@@ -151,19 +156,22 @@ cmd_images() {
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\nagnhost:x:65532:65532:agnhost:/tmp:/bin/sh\n' >"$tmp/agnhost/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\nagnhost:x:65532:\n' >"$tmp/agnhost/etc/group"
   install -m 0755 "$BIN/coredns" "$tmp/coredns/coredns"
-  local py="python3 $HERE/ociimage.py"
+  local py="python3 $HERE/ociimage.py --arch $(go env GOARCH)"
   $py "$tmp/pause" "$IMAGE_PAUSE" "$key.tmp/pause.tar" --entrypoint '["/pause"]' --user 65535:65535 >&2
   $py "$tmp/agnhost" "$IMAGE_AGNHOST" "$key.tmp/agnhost.tar" --entrypoint '["/agnhost"]' \
     --env PATH=/usr/local/bin:/usr/bin:/bin >&2
   $py "$tmp/coredns" "$IMAGE_COREDNS" "$key.tmp/coredns.tar" --entrypoint '["/coredns"]' >&2
   rm -rf "$tmp" "$key" && mv "$key.tmp" "$key" && touch "$key/done"
+  trap - EXIT
   phase_end
 }
 
 # ---------------------------------------------------------------------------------------------
 # up: certificates, configs, processes, CoreDNS; every wait is bounded and says what it waits for.
 # ---------------------------------------------------------------------------------------------
-node_ip() { ip -4 route get 1.2.3.4 2>/dev/null | grep -oE 'src [0-9.]+' | awk '{print $2}'; }
+node_ip() {  # the node's own address: the source address of its default route (no packet is sent)
+  { ip -4 route get 1.2.3.4 2>/dev/null || true; } | { grep -oE 'src [0-9.]+' || true; } | awk '{print $2}'
+}
 
 cert() {  # cert NAME CN O [SAN]: a key and a certificate signed by the cluster CA
   local name="$1" cn="$2" org="$3" san="${4:-}" subj="/CN=$2"
@@ -325,9 +333,20 @@ healthzBindAddress: 127.0.0.1:10256
 EOF
 }
 
+SYSCTLS=(net.ipv4.ip_forward net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables)
+
+restore_sysctls() {  # the values the machine had before `up`
+  [ -f "$RUN/sysctl.orig" ] || return 0
+  local line
+  while read -r line; do sysctl -qw "$line" 2>/dev/null || true; done <"$RUN/sysctl.orig"
+}
+
 host_network() {
   modprobe br_netfilter 2>/dev/null || true
+  local key
+  for key in "${SYSCTLS[@]}"; do printf '%s=%s\n' "$key" "$(sysctl -n "$key")"; done >"$RUN/sysctl.orig"
   sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1
+  ip netns delete "$INTERNET_NS" 2>/dev/null || true  # a leftover of a run that died
   # The test "internet" host: 203.0.113.10 in a network namespace of ours, serving HTTPS on 443.
   ip netns add "$INTERNET_NS"
   ip link add "$INTERNET_HOST_IF" type veth peer name eth0 netns "$INTERNET_NS"
@@ -412,7 +431,7 @@ cmd_up() {
   sed -e "s|@IMAGE@|$IMAGE_COREDNS|g" -e "s|@DNS_SERVICE_IP@|$DNS_SERVICE_IP|g" "$HERE/manifests/coredns.yaml" \
     | kubectl apply -f - >&2
   wait_for 180 "CoreDNS rolled out" kubectl -n kube-system rollout status deployment/coredns --timeout=5s
-  wait_for 60 "DNS answers kubernetes.default" dig +time=1 +tries=1 +short @"$DNS_SERVICE_IP" kubernetes.default.svc.cluster.local A
+  wait_for 60 "DNS answers kubernetes.default" dns_answers
   phase_end
   require_running
   write_env
@@ -431,6 +450,10 @@ require_running() {  # every component must still run: a dead enforcer would mak
   fi
 }
 
+dns_answers() {  # dig exits 0 on SERVFAIL too: require the kubernetes Service's address
+  [ "$(dig +time=1 +tries=1 +short @"$DNS_SERVICE_IP" kubernetes.default.svc.cluster.local A)" = "$API_SERVICE_IP" ]
+}
+
 write_env() {  # the facts inventories/local reads (docs/providers.md)
   printf '%s:6443\n' "$NODE_IP" >"$STATE/api-server-endpoint"
   cat >"$STATE/enforcer.json" <<EOF
@@ -444,7 +467,7 @@ EOF
 
 cmd_env() {
   printf 'export KUBECONFIG=%s\n' "$KUBECONFIG_ADMIN"
-  printf '# inventory values: %s\n' "$STATE/inventory-vars.yml"
+  printf '# facts for inventories/local: %s/api-server-endpoint, %s/enforcer.json\n' "$STATE" "$STATE"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -462,39 +485,63 @@ stop() {  # stop NAME: TERM, wait up to 10 s, then KILL
   rm -f "$pidfile"
 }
 
+pod_cgroups() {  # the cgroup folders kubelet made for pods (cgroupfs driver; v1 and v2 layouts)
+  find /sys/fs/cgroup -maxdepth 2 -type d -name kubepods 2>/dev/null || true
+}
+
+kill_pods() {  # every process of every pod (containers outlive their shims: runc gives each its own session)
+  local round pids
+  for round in 1 2 3 4 5 6 7 8 9 10; do
+    pids="$(pod_cgroups | while read -r d; do find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null; done | sort -u)"
+    [ -n "$pids" ] || return 0
+    # shellcheck disable=SC2086 # one pid a word
+    kill -KILL $pids 2>/dev/null || true
+    sleep 0.5
+  done
+  say "warning: pod processes still alive after 5 s: $pids"
+}
+
 cmd_down() {
   phase_start "down"
   stop kubelet
-  # The pods' containers: their shims belong to our containerd's state folder.
+  kill_pods
+  # the shims of our containerd (found by its socket), then the components in reverse order
   local pid
   for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $CONTAINERD_SOCK" || true); do
-    kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
   done
   local i
   for ((i=${#COMPONENTS[@]}-1; i>=0; i--)); do stop "${COMPONENTS[$i]}"; done
-  pkill -KILL -f "$STATE/" 2>/dev/null || true
+  # the pods' cgroup folders, deepest first (empty now)
+  pod_cgroups | while read -r d; do find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null || true; done
   # mounts under our folders (pod volumes, overlay snapshots, sandbox shm), deepest first
-  findmnt -rn -o TARGET | grep -E "^($STATE|$RUN)/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  { findmnt -rn -o TARGET | grep -E "^($STATE|$RUN)/" || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   # network: pod namespaces made by the CNI plugins, our bridge, the test internet host
   for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^cni-' || true); do ip netns delete "$ns" 2>/dev/null || true; done
   ip link del "$BRIDGE" 2>/dev/null || true
   ip link del "$INTERNET_HOST_IF" 2>/dev/null || true
   ip netns delete "$INTERNET_NS" 2>/dev/null || true
-  # iptables rules and ipsets of kube-proxy (KUBE-*), kube-router (KUBE-ROUTER-*, KUBE-*) and CNI (CNI-*)
-  local t
-  for t in filter nat mangle raw; do
-    iptables-save -t "$t" 2>/dev/null | grep -vE -- '(KUBE-|CNI-)' | iptables-restore -T "$t" 2>/dev/null || true
+  # iptables rules (IPv4 and IPv6) and ipsets of kubelet and kube-proxy (KUBE-*), kube-router
+  # (KUBE-ROUTER-*, KUBE-*) and the CNI plugins (CNI-*); `check` refuses to start beside another kubelet
+  local t save restore
+  for save in iptables ip6tables; do
+    restore="$save-restore"
+    for t in filter nat mangle raw; do
+      "$save-save" -t "$t" 2>/dev/null | grep -vE -- '(KUBE-|CNI-)' | "$restore" -T "$t" 2>/dev/null || true
+    done
   done
   for s in $(ipset list -n 2>/dev/null | grep -E '^(KUBE-|kube-router|inet:|inet6:)' || true); do ipset destroy "$s" 2>/dev/null || true; done
+  restore_sysctls
   rm -rf "$RUN"
   phase_end
   cmd_status_quiet || true
 }
 
 cmd_status_quiet() {
-  local left
-  left="$(pgrep -af "$STATE/|$BIN/|$CONTAINERD_SOCK" || true)"
-  if [ -n "$left" ]; then say "still running:"; echo "$left" >&2; return 1; fi
+  local left pods
+  left="$(pgrep -af "$BIN/|$CONTAINERD_SOCK|$HERE/internet_host.py" || true)"
+  pods="$(pod_cgroups | while read -r d; do find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null; done)"
+  if [ -n "$left$pods" ]; then say "still running:"; echo "$left" "${pods:+pod processes: $pods}" >&2; return 1; fi
   say "nothing of the local cluster is running"
 }
 

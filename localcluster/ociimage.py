@@ -8,7 +8,7 @@ the standard library. The output is deterministic: files are added in sorted ord
 owners and modification times, so the same folder always gives the same image digest.
 
 Usage: ociimage.py ROOTFS REF OUT.tar [--entrypoint JSON] [--cmd JSON] [--user UID]
-         [--env K=V ...] [--label K=V ...]
+         [--env K=V ...] [--label K=V ...] [--arch GOARCH]
 """
 from __future__ import annotations
 
@@ -49,13 +49,14 @@ def _blob(data: bytes) -> tuple[str, bytes]:
 
 
 def build(rootfs: str, ref: str, *, entrypoint: list[str] | None = None, cmd: list[str] | None = None,
-          user: str = "", env: list[str] | None = None, labels: dict[str, str] | None = None) -> tuple[bytes, str]:
+          user: str = "", env: list[str] | None = None, labels: dict[str, str] | None = None,
+          arch: str = "amd64") -> tuple[bytes, str]:
     """The image archive's bytes and the manifest digest (the image's digest in containerd)."""
     raw = layer_tar(rootfs)
     diff_id = "sha256:" + hashlib.sha256(raw).hexdigest()
     layer_digest, layer = _blob(gzip.compress(raw, mtime=EPOCH))
     config: dict = {
-        "architecture": "amd64",
+        "architecture": arch,
         "os": "linux",
         "config": {
             "Env": env or ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
@@ -83,7 +84,7 @@ def build(rootfs: str, ref: str, *, entrypoint: list[str] | None = None, cmd: li
             "mediaType": "application/vnd.oci.image.manifest.v1+json",
             "digest": manifest_digest,
             "size": len(manifest_bytes),
-            "platform": {"architecture": "amd64", "os": "linux"},
+            "platform": {"architecture": arch, "os": "linux"},
             # containerd names the imported image from this annotation
             "annotations": {"io.containerd.image.name": ref,
                             "org.opencontainers.image.ref.name": ref.rsplit(":", 1)[-1]},
@@ -114,10 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--user", default="")
     parser.add_argument("--env", action="append", default=None)
     parser.add_argument("--label", action="append", default=[])
+    parser.add_argument("--arch", default="amd64", help="GOARCH of the binaries inside (go env GOARCH)")
     args = parser.parse_args(argv)
     labels = dict(item.split("=", 1) for item in args.label)
     data, digest = build(args.rootfs, args.ref, entrypoint=args.entrypoint, cmd=args.cmd,
-                         user=args.user, env=args.env, labels=labels)
+                         user=args.user, env=args.env, labels=labels, arch=args.arch)
     tmp = args.out + ".tmp"
     with open(tmp, "wb") as fh:
         fh.write(data)

@@ -224,15 +224,23 @@ def blast_radius(
     return specs
 
 
+def _always_refused(record: Mapping[str, Any]) -> bool:
+    attempts = [a for a in record.get("attempts") or [] if isinstance(a, Mapping)]
+    raw = [a.get("outcome") for a in attempts] or [record.get("outcome")]
+    return all(outcome == REFUSED for outcome in raw)
+
+
 def refused_before(specs: Sequence[ProbeSpec], before: Any) -> list[ProbeSpec]:
     """The after round's probes, minus the ``listens`` claim of those refused before the policies.
 
     A target that refused before any policy existed does not listen, whatever the inventory
     says, so its refusal after the policies is no evidence of a reject (``runner.rejected_if_listening``).
-    ``before`` is the before round's document (probes/before.json) or None.
+    ``before`` is the before round's document (probes/before.json) or None. The before round
+    applies the same rule, so its records may say ``blocked``: what counts is the raw outcome of
+    its attempts (every attempt refused).
     """
     records = before.get("records") if isinstance(before, Mapping) else None
-    refused = {r.get("name") for r in records or [] if isinstance(r, Mapping) and r.get("outcome") == REFUSED}
+    refused = {r.get("name") for r in records or [] if isinstance(r, Mapping) and _always_refused(r)}
     return [dataclasses.replace(s, listens=False) if s.name in refused and s.listens else s for s in specs]
 
 

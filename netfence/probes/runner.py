@@ -168,9 +168,11 @@ def rejects_in_round(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     The second half of the reject rule (:func:`rejected_if_listening`): a target that accepted a
     connection on a port in this round listens on it, so a refusal of the same port to another
     source came from the network, whatever the inventory declares (the blast radius's external
-    host, a Service the inventory does not know).
+    host). Only for single-address targets: behind a Service name, one endpoint may listen and
+    another not.
     """
-    answered = {_target_key(r) for r in records if r["outcome"] == ALLOWED}
+    single = ("pod", "external")
+    answered = {_target_key(r) for r in records if r["outcome"] == ALLOWED and r["target"].get("kind") in single}
     for record in records:
         if record["outcome"] == REFUSED and _target_key(record) in answered:
             record["outcome"] = BLOCKED
@@ -181,31 +183,31 @@ def rejects_in_round(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return records
 
 
-def _target_addresses(specs: Sequence[ProbeSpec], targets: _TargetCache) -> list[str]:
-    """Every address the round would reach: literal hosts, and each pod target's resolved IP."""
+def _target_hosts(specs: Sequence[ProbeSpec], targets: _TargetCache) -> list[tuple[str, str]]:
+    """Every ``(kind, host)`` the round would reach, each pod target resolved to its IP."""
     hosts = []
     for spec in specs:
         if spec.target.kind == "pod":
-            hosts.append(targets.get(spec.target.ref.split("/")[0], spec.target.selector) or "")
+            hosts.append(("pod", targets.get(spec.target.ref.split("/")[0], spec.target.selector) or ""))
         else:
-            hosts.append(spec.target.host)
-    return [h for h in hosts if h]
+            hosts.append((spec.target.kind, spec.target.host))
+    return [(kind, host) for kind, host in hosts if host]
 
 
 def run_probes(specs: Sequence[ProbeSpec], transport: Transport, settings: Settings, pods: Mapping[str, str | None],
                pod_errors: Mapping[str, str] | None = None, clock: Callable[[], float] = time.monotonic,
-               guard: Callable[[list[str]], None] | None = None) -> list[dict[str, Any]]:
+               guard: Callable[[list[tuple[str, str]]], None] | None = None) -> list[dict[str, Any]]:
     """Run every probe concurrently; ``pods`` maps a source key to its probe pod (None: unavailable).
 
-    ``guard`` sees every target address before the first probe and may raise to stop the round
-    (``netfence.probes.routes.require_local``: nothing is sent to an address that is not ours).
+    ``guard`` sees every ``(kind, host)`` target before the first probe and may raise to stop the
+    round (``netfence.probes.routes.require_local``: nothing is sent to an address that is not ours).
     """
     if not specs:
         return []
     targets = _TargetCache(transport)
     errors = dict(pod_errors or {})
     if guard is not None:
-        guard(_target_addresses(specs, targets))
+        guard(_target_hosts(specs, targets))
     with ThreadPoolExecutor(max_workers=min(settings.concurrency, len(specs)), thread_name_prefix="netfence-probe") as pool:
         futures = [
             pool.submit(run_one, spec, transport, settings, pods.get(spec.source.key), errors.get(spec.source.key), targets, clock)

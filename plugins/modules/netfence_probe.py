@@ -29,7 +29,9 @@ options:
     default: false
     description:
       - Before the round, check with C(ip route get) that every literal target address (external hosts, resolved
-        pod IPs) routes to this machine without a gateway; fail without probing when one does not.
+        pod IPs) is this machine's own or routes without a gateway through one of O(local_devices); fail without
+        probing when one does not, or when an external target is a name.
+  local_devices: {type: list, elements: str, default: [], description: The lab's own interfaces for O(local_only).}
   cluster_domain: {type: str, default: cluster.local, description: Cluster DNS domain.}
   blast_namespaces: {type: list, elements: str, aliases: [blast_namespace], description: Namespaces of the rogue pods, one each (plan_blast).}
   blast_labels: {type: dict, default: {}, description: Labels of the rogue pod (plan_blast).}
@@ -158,7 +160,8 @@ def _run(module, params):
     if params["local_only"]:
         from netfence.probes.routes import require_local
 
-        guard = require_local
+        def guard(hosts):
+            require_local(hosts, params["local_devices"])
     recs = runner.run_probes(specs, transport, settings, usable, failed, guard=guard)
     doc = records.phase_document(
         run_id=run_id, phase=params["phase"], cluster=params["cluster"], context=params.get("context"),
@@ -184,6 +187,7 @@ def main():
             "pod_args": {"type": "list", "elements": "str", "default": ["pause"]},
             "pull_policy": {"type": "str", "default": "IfNotPresent", "choices": ["Always", "IfNotPresent", "Never"]},
             "local_only": {"type": "bool", "default": False},
+            "local_devices": {"type": "list", "elements": "str", "default": []},
             "cluster_domain": {"type": "str", "default": "cluster.local"},
             "blast_namespaces": {"type": "list", "elements": "str", "aliases": ["blast_namespace"]},
             "blast_labels": {"type": "dict", "default": {}},

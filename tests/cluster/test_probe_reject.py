@@ -61,7 +61,12 @@ def test_a_refusal_from_an_undeclared_port_stays_refused():
 def test_a_target_that_refused_before_the_policies_does_not_listen():
     specs = plan.from_inventory([probe("pod-3000", {"pod": "prod/my-api"}, 3000), probe("svc-80", {"service": "prod/my-api"}, 80)],
                                 NAMESPACES)
-    before = {"records": [{"name": "pod-3000", "outcome": "refused"}, {"name": "svc-80", "outcome": "allowed"}]}
+    # the real before round: pod-3000 refuses (nothing listens), svc-80 answers
+    transport = FakeTransport(lambda ns, pod, argv, n: REJECTED if ":3000/" in argv[-1] else CONNECTED, {"prod": "10.244.0.4"})
+    pods = {s.key: s.pod_name("r1") for s in plan.sources(specs)}
+    before_records = run_probes(specs, transport, Settings(phase="before", run_id="r1", cluster="c"), pods)
+    before = {"records": before_records}
+    assert {r["name"]: r["outcome"] for r in before_records}["pod-3000"] == "blocked"  # the rule applies before too
     after = plan.refused_before(specs, before)
     records = run(after, REJECTED)
     assert records["pod-3000"]["outcome"] == "refused"   # it never listened: not a policy decision

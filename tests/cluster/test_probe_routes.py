@@ -23,20 +23,31 @@ PUBLIC = {"dst": "1.1.1.1", "gateway": "192.0.2.1", "dev": "eth0", "prefsrc": "1
 ROUTES = {"10.244.0.4": POD, "203.0.113.10": TEST_HOST, "192.0.2.2": NODE, "1.1.1.1": PUBLIC}
 
 
-def test_local_routes_pass_and_gateway_routes_do_not():
-    assert routes.unlocal_reason("10.244.0.4", POD) is None
-    assert routes.unlocal_reason("203.0.113.10", TEST_HOST) is None
-    assert routes.unlocal_reason("192.0.2.2", NODE) is None
-    assert "gateway 192.0.2.1" in routes.unlocal_reason("1.1.1.1", PUBLIC)
-    assert routes.unlocal_reason("10.9.9.9", None) == "10.9.9.9: no route"
-    assert "blackhole" in routes.unlocal_reason("10.9.9.9", {"type": "blackhole", "dst": "10.9.9.9"})
+LAB = ("nf0", "nf-inet0")
+# a neighbour on the machine's own LAN: on-link, no gateway, but not ours
+NEIGHBOUR = {"dst": "192.0.2.50", "dev": "eth0", "prefsrc": "192.0.2.2", "flags": [], "uid": 0, "cache": []}
+ROUTES["192.0.2.50"] = NEIGHBOUR
 
 
-def test_names_are_not_checked_and_every_bad_address_is_named():
-    routes.require_local(["my-api.prod.svc.cluster.local", "10.244.0.4"], ROUTES.get)
+def test_local_routes_pass_and_gateway_and_lan_routes_do_not():
+    assert routes.unlocal_reason("10.244.0.4", POD, LAB) is None
+    assert routes.unlocal_reason("203.0.113.10", TEST_HOST, LAB) is None
+    assert routes.unlocal_reason("192.0.2.2", NODE, ()) is None
+    assert "gateway 192.0.2.1" in routes.unlocal_reason("1.1.1.1", PUBLIC, LAB)
+    assert "not one of the lab's devices" in routes.unlocal_reason("192.0.2.50", NEIGHBOUR, LAB)
+    assert "none set" in routes.unlocal_reason("10.244.0.4", POD, ())
+    assert routes.unlocal_reason("10.9.9.9", None, LAB) == "10.9.9.9: no route"
+    assert "blackhole" in routes.unlocal_reason("10.9.9.9", {"type": "blackhole", "dst": "10.9.9.9"}, LAB)
+
+
+def test_service_names_pass_external_names_do_not_and_every_bad_target_is_named():
+    routes.require_local([("service", "my-api.prod.svc.cluster.local"), ("pod", "10.244.0.4")], LAB, ROUTES.get)
     with pytest.raises(NetfenceError) as err:
-        routes.require_local(["1.1.1.1", "10.244.0.4", "8.8.8.8"], ROUTES.get)
-    assert "1.1.1.1" in str(err.value) and "8.8.8.8: no route" in str(err.value) and "Nothing was probed" in str(err.value)
+        routes.require_local([("external", "1.1.1.1"), ("pod", "10.244.0.4"), ("external", "8.8.8.8"),
+                              ("external", "192.0.2.50"), ("external", "example.org")], LAB, ROUTES.get)
+    text = str(err.value)
+    assert "1.1.1.1" in text and "8.8.8.8: no route" in text and "192.0.2.50" in text and "Nothing was probed" in text
+    assert "example.org: an external target must be a literal address" in text and "10.244.0.4" not in text
 
 
 def test_a_round_with_a_foreign_target_probes_nothing():
@@ -49,9 +60,9 @@ def test_a_round_with_a_foreign_target_probes_nothing():
     pods = {s.key: s.pod_name("r1") for s in plan.sources(specs)}
     seen = []
 
-    def guard(addresses):
-        seen.extend(addresses)
-        routes.require_local(addresses, ROUTES.get)
+    def guard(targets):
+        seen.extend(host for _, host in targets)
+        routes.require_local(targets, LAB, ROUTES.get)
 
     with pytest.raises(NetfenceError, match="1.1.1.1"):
         run_probes(specs, transport, Settings(phase="after", run_id="r1", cluster="c"), pods, guard=guard)
@@ -62,4 +73,4 @@ def test_a_round_with_a_foreign_target_probes_nothing():
 @pytest.mark.skipif(shutil.which("ip") is None, reason="needs iproute2's ip")
 def test_the_kernel_lookup_reads_loopback_as_local():
     route = routes.route_lookup("127.0.0.1")
-    assert route is not None and routes.unlocal_reason("127.0.0.1", route) is None
+    assert route is not None and routes.unlocal_reason("127.0.0.1", route, ()) is None
