@@ -58,6 +58,8 @@ cluster-down: ## stop the local cluster; nothing stays running, mounted or in ip
 	bash localcluster/cluster.sh down
 
 local: setup ## Molecule 'local' scenario: the whole lab on the local cluster, end to end, then cluster down
+	@# build first, outside Molecule, so the long cold build shows its progress as it goes
+	bash localcluster/cluster.sh images
 	$(BIN)/molecule test -s local
 
 bench: setup ## engine and probe-runner benchmarks (prints figures)

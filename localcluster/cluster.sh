@@ -95,6 +95,8 @@ cmd_build() {
   local have=1
   for b in "${want[@]}"; do [ -x "$BIN/$b" ] || have=0; done
   if [ "$have" = 1 ]; then say "build: cached in $BIN"; return 0; fi
+  command -v go >/dev/null || die "build needs the Go toolchain (go), 1.25 or newer"
+  command -v gcc >/dev/null || die "build needs gcc (Debian: gcc) for the pause binary"
   mkdir -p "$BIN.tmp"
   export CGO_ENABLED=0 GOFLAGS="-mod=readonly -trimpath -buildvcs=false"
   local ver="k8s.io/component-base/version" cver="k8s.io/client-go/pkg/version" minor
