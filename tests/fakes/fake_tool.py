@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -154,6 +155,25 @@ DAEMONSETS = {
 }
 
 
+def _documents(path: Path) -> list[str]:
+    return re.split(r"(?m)^---\s*$", path.read_text(encoding="utf-8")) if path.is_file() else []
+
+
+def _namespaces_created(path: Path) -> list[str]:
+    """Names of the Namespace objects a manifest file declares (line-based: the fakes need no PyYAML)."""
+    names = []
+    for doc in _documents(path):
+        if re.search(r"(?m)^kind:\s*Namespace\s*$", doc) and (m := re.search(r"(?m)^\s+name:\s*(\S+)", doc)):
+            names.append(m.group(1).strip("'\""))
+    return names
+
+
+def _namespaced_in(path: Path) -> list[str]:
+    """The namespace of every namespaced object in a manifest file, once per object."""
+    return [m.group(1).strip("'\"") for doc in _documents(path)
+            if not re.search(r"(?m)^kind:\s*Namespace\s*$", doc) and (m := re.search(r"(?m)^\s+namespace:\s*(\S+)", doc))]
+
+
 def kubectl(argv: list[str]) -> int:
     state = load()
     # drop the global flags (and their values) that may come before the verb
@@ -189,11 +209,21 @@ def kubectl(argv: list[str]) -> int:
     if args[:1] in (["diff"], ["apply"], ["create"]):
         files = [argv[i + 1] for i, a in enumerate(argv) if a == "-f" and i + 1 < len(argv)]
         digests = [hashlib.sha256(Path(f).read_bytes()).hexdigest() for f in files]
+        known = state.setdefault("namespaces", [])
+        declared = [ns for f in files for ns in _namespaces_created(Path(f))]
         if args[0] == "diff":
+            # like kubectl v1.35: objects of a Namespace the same file creates cannot be dry-run
+            # before it exists; kubectl prints one NotFound per object and exits 2 (kubernetes#114141)
+            missing = [ns for f in files for ns in _namespaced_in(Path(f)) if ns in declared and ns not in known]
+            if missing:
+                for ns in missing:
+                    print(f'Error from server (NotFound): namespaces "{ns}" not found', file=sys.stderr)
+                return 2
             new = [d for d in digests if d not in state["applied"]]
             if new:
                 print(f"diff -N -q LIVE MERGED: {len(new)} object file(s) differ")
             return 1 if new else 0
+        known.extend(ns for ns in declared if ns not in known)
         for d in digests:
             if d not in state["applied"]:
                 state["applied"].append(d)

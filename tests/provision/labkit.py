@@ -32,7 +32,9 @@ CALICO_VERSION = "3.31.7"
 
 FAKE_MANIFESTS = {
     "operator-crds.yaml": "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: installations.operator.tigera.io\n",
-    "tigera-operator.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tigera-operator\n",
+    # like the real file: the Namespace, then objects inside it (kubectl diff cannot dry-run those first)
+    "tigera-operator.yaml": ("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: tigera-operator\n---\n"
+                             "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: tigera-operator\n  namespace: tigera-operator\n"),
     "calico.yaml": "apiVersion: apps/v1\nkind: DaemonSet\nmetadata:\n  name: calico-node\n  namespace: kube-system\n",
 }
 
