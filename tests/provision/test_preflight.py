@@ -20,6 +20,13 @@ def test_docker_daemon_down_stops_before_any_cluster_tool(lab: Lab) -> None:
     assert "The docker daemon is not reachable: Cannot connect to the Docker daemon" in msg
     assert "Fix: start the daemon" in msg
     assert lab.calls() == [["docker", "info"]]  # nothing after the failed check
+    assert "no cluster was created." in msg and "offline plan" not in msg  # no plan ran before this preflight
+
+
+def test_docker_daemon_down_after_the_plan_names_what_was_written(lab: Lab) -> None:
+    lab.env["NETFENCE_FAKE_DOCKER"] = "down"
+    msg = run_preflight(lab, netfence_run_dir="/evidence/lab/20261202T000000Z-abcdef")
+    assert "no cluster was created (only the offline plan was written, to /evidence/lab/20261202T000000Z-abcdef)" in msg
 
 
 def test_docker_not_installed_says_how_to_install_it(lab: Lab) -> None:
