@@ -50,7 +50,7 @@ phase_end() { say "$PHASE_NAME done in $(( $(date +%s) - PHASE_T0 ))s"; }
 kubectl() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_ADMIN" "$@"; }
 
 # ---------------------------------------------------------------------------------------------
-# check: what this machine must have. Prints the first missing thing and exits 1.
+# check: what this machine must have. Lists everything missing and exits 1.
 # ---------------------------------------------------------------------------------------------
 cmd_check() {
   local missing=()
