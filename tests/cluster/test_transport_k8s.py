@@ -69,15 +69,17 @@ def test_half_open_api_costs_bounded_time(tmp_path):
 
 # The Status documents the kubelet sends on the exec error channel, shaped as in kubernetes
 # pkg/kubelet/cri/streaming/remotecommand (exit codes: Reason NonZeroExitCode with an ExitCode
-# cause; a command that never started: apierrors.NewInternalError, whose cause is text).
+# cause; a command that never started: apierrors.NewInternalError, whose cause is text). The
+# message of NOT_STARTED is what kubelet v1.35.8 with containerd 1.6.20 sent on the local cluster.
 SUCCESS = '{"metadata":{},"status":"Success"}'
 EXIT_7 = ('{"metadata":{},"status":"Failure","message":"command terminated with non-zero exit code: error executing '
           'command [curl http://x], exit code 7","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"7"}]}}')
 NOT_STARTED = ('{"metadata":{},"status":"Failure","message":"Internal error occurred: error executing command in container: '
-               'failed to exec in container: failed to start exec: OCI runtime exec failed: exec failed: unable to start '
-               'container process: exec: \\"dig\\": executable file not found in $PATH: unknown","reason":"InternalError",'
-               '"details":{"causes":[{"message":"error executing command in container: exec: \\"dig\\": executable file not found in $PATH"}]},'
-               '"code":500}')
+               'failed to exec in container: failed to start exec \\"bc372a38068c\\": OCI runtime exec failed: exec failed: unable '
+               'to start container process: exec: \\"dig\\": executable file not found in $PATH: unknown","reason":"InternalError",'
+               '"details":{"causes":[{"message":"error executing command in container: failed to exec in container: failed to start '
+               'exec \\"bc372a38068c\\": OCI runtime exec failed: exec failed: unable to start container process: exec: \\"dig\\": '
+               'executable file not found in $PATH: unknown"}]},"code":500}')
 
 
 def test_exit_status_reads_codes_and_reports_a_command_that_never_started():
