@@ -491,10 +491,14 @@ pod_cgroups() {  # the cgroup folders kubelet made for pods (cgroupfs driver; v1
   find /sys/fs/cgroup -maxdepth 2 -type d -name kubepods 2>/dev/null || true
 }
 
+pod_pids() {  # every process in those cgroups
+  pod_cgroups | while read -r d; do find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null; done | sort -u
+}
+
 kill_pods() {  # every process of every pod (containers outlive their shims: runc gives each its own session)
   local round pids
   for round in 1 2 3 4 5 6 7 8 9 10; do
-    pids="$(pod_cgroups | while read -r d; do find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null; done | sort -u)"
+    pids="$(pod_pids)"
     [ -n "$pids" ] || return 0
     # shellcheck disable=SC2086 # one pid a word
     kill -KILL $pids 2>/dev/null || true
@@ -542,7 +546,7 @@ cmd_down() {
 cmd_status_quiet() {
   local left pods
   left="$(pgrep -af "$BIN/|$CONTAINERD_SOCK|$HERE/internet_host.py" || true)"
-  pods="$(pod_cgroups | while read -r d; do find "$d" -name cgroup.procs -exec cat {} + 2>/dev/null; done)"
+  pods="$(pod_pids)"
   if [ -n "$left$pods" ]; then say "still running:"; echo "$left" "${pods:+pod processes: $pods}" >&2; return 1; fi
   say "nothing of the local cluster is running"
 }

@@ -73,6 +73,16 @@ def write_text(run_dir: Path, relpath: str, text: str, *, overwrite: bool = Fals
     return target
 
 
+def read_json(path: Path) -> Any:
+    """A run folder's JSON file, or None when it is absent; malformed JSON is a NetfenceError."""
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise NetfenceError(f"{path} is not valid JSON: {exc}") from None
+
+
 def write_json(run_dir: Path, relpath: str, data: Any, *, overwrite: bool = False) -> Path:
     """Write JSON with sorted keys so equal data gives equal bytes."""
     return write_text(run_dir, relpath, json.dumps(data, indent=2, sort_keys=True) + "\n", overwrite=overwrite)

@@ -10,24 +10,17 @@ Cells of the matrices read ``before → after (predicted)`` with one letter per 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from netfence.errors import NetfenceError
+from netfence.evidence import read_json
 
 LETTER = {"allowed": "Y", "blocked": "N", "refused": "R", "dns-error": "D", "error": "E", None: "·"}
 _PHASES = ["before", "after"]
 PHASE_FILES = {"before": "probes/before.json", "after": "probes/after.json"}
 BLAST_FILE = "blast-radius.json"
 API_SERVER_FILE = "api-server.json"
-
-
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise NetfenceError(f"{path} is not valid JSON: {exc}") from None
 
 
 def load_run(run_dir: str | Path) -> dict[str, Any]:
@@ -37,8 +30,7 @@ def load_run(run_dir: str | Path) -> dict[str, Any]:
         raise NetfenceError(f"run folder {root} does not exist")
 
     def opt(rel: str) -> Any:
-        path = root / rel
-        return _read_json(path) if path.is_file() else None
+        return read_json(root / rel)
 
     return {
         "run_dir": str(root),

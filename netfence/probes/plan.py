@@ -44,10 +44,7 @@ def declared_listening(target: Target, port: int, workloads: Mapping[str, Mappin
     workload = workloads.get(target.ref) if target.kind in ("pod", "service") else None
     if workload is None:
         return None
-    key = "container_port" if target.kind == "pod" else "service_port"
-    declared = workload.get(key)
-    if declared is None and target.kind == "pod":
-        declared = 3000  # the workloads role's default container port
+    declared = workload.get("container_port" if target.kind == "pod" else "service_port")
     return True if declared is not None and int(declared) == int(port) else None
 
 

@@ -119,15 +119,6 @@ def _result(specs, skipped, params, naked=False):
     }
 
 
-def _read_json(path):
-    import json
-
-    if not path.is_file():
-        return None
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
-
-
 def _run(module, params):
     from pathlib import Path
 
@@ -141,7 +132,7 @@ def _run(module, params):
         module.fail_json(msg=f"run folder {params['run_dir']!r} does not exist")
     specs = plan.refused_before(
         [ProbeSpec.from_dict(p) for p in params["probes"]],
-        _read_json(run_dir / "probes" / "before.json") if params["phase"] == "after" else None,
+        evidence.read_json(run_dir / "probes" / "before.json") if params["phase"] == "after" else None,
     )
     run_id = run_dir.name
     output = params.get("output") or f"probes/{params['phase']}.json"

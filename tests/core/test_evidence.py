@@ -104,3 +104,12 @@ def test_modules_say_how_to_fix_a_python_without_netfence(tmp_path: Path, ansibl
     assert "the netfence package is not importable" in run.stdout
     assert "make setup" in run.stdout
     assert list(tmp_path.iterdir()) == []
+
+
+def test_read_json_gives_none_for_an_absent_file_and_names_a_malformed_one(tmp_path):
+    assert evidence.read_json(tmp_path / "probes" / "before.json") is None
+    (tmp_path / "before.json").write_text('{"records": [')
+    with pytest.raises(NetfenceError, match="before.json is not valid JSON"):
+        evidence.read_json(tmp_path / "before.json")
+    (tmp_path / "ok.json").write_text('{"records": []}')
+    assert evidence.read_json(tmp_path / "ok.json") == {"records": []}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import LOCALCLUSTER, load
+from localcluster_support import LOCALCLUSTER, load
 
 gomod = load("gomod")
 

@@ -9,7 +9,7 @@ import json
 import os
 import tarfile
 
-from conftest import load
+from localcluster_support import load
 
 ociimage = load("ociimage")
 

@@ -1,4 +1,4 @@
-"""The local cluster's Python helpers live beside cluster.sh, not in the netfence package."""
+"""Loads the local cluster's Python helpers, which live beside cluster.sh, not in the netfence package."""
 
 from __future__ import annotations
 
