@@ -29,6 +29,8 @@ from typing import Any
 from netfence.errors import NetfenceError
 
 CHECKSUMS = "SHA256SUMS"
+# Written by the blast-radius stage: the real endpoints of default/kubernetes and their prediction.
+API_SERVER_FILE = "api-server.json"
 _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 

@@ -206,6 +206,34 @@ def blast_radius(
     return out
 
 
+def api_server_record(
+    namespaces: Sequence[Mapping[str, Any]],
+    manifests: Sequence[Any],
+    endpoints: Sequence[str] | None,
+    pod_subnet: str | None = None,
+    error: str | None = None,
+) -> dict[str, Any]:
+    """``api-server.json``: where the cluster's ``kubernetes`` Service really sends traffic, and
+    what the policies allow a rogue pod of each namespace there.
+
+    The plan runs before a cluster exists, so its API server rows are about an assumed endpoint
+    (``netfence_api_server_endpoint``). Once the blast-radius stage has read the Service's
+    EndpointSlices, this predicts the same rows for the real endpoints, from the same manifests,
+    so the report compares the probes with a prediction about the address they really reached.
+    ``endpoints`` is None when they could not be read (``error`` says why)."""
+    if endpoints is None:
+        return {"schema_version": 1, "service": "default/kubernetes", "endpoints": None,
+                "error": error or "not read", "predicted": []}
+    parsed = [(text, parse_endpoint(text)) for text in endpoints]
+    engine = build_engine(namespaces, manifests, rogue=True, pod_subnet=pod_subnet)
+    predicted = [
+        {"namespace": ns["name"], "endpoint": text,
+         "allowed": engine.verdict(f"{ns['name']}/{ROGUE}", External(ip, "kubernetes-api"), port, "TCP").allowed}
+        for ns in namespaces for text, (ip, port) in parsed
+    ]
+    return {"schema_version": 1, "service": "default/kubernetes", "endpoints": list(endpoints), "predicted": predicted}
+
+
 def coverage(namespaces: Sequence[Mapping[str, Any]], engine: Engine) -> dict[str, Any]:
     """Pods not isolated per direction; namespaces without a default-deny (empty podSelector)."""
     inventory = {ns["name"] for ns in namespaces}

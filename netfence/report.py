@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from netfence.errors import NetfenceError
-from netfence.evidence import read_json
+from netfence.evidence import API_SERVER_FILE, read_json
 
 LETTER = {"allowed": "Y", "blocked": "N", "refused": "R", "dns-error": "D", "error": "E", None: "·"}
 _PHASES = ["before", "after"]
 PHASE_FILES = {"before": "probes/before.json", "after": "probes/after.json"}
 BLAST_FILE = "blast-radius.json"
-API_SERVER_FILE = "api-server.json"
 
 
 def load_run(run_dir: str | Path) -> dict[str, Any]:
@@ -146,6 +145,7 @@ def build(run: Mapping[str, Any]) -> dict[str, Any]:
                 "port": rec["port"], "protocol": rec["protocol"], "observed": rec["outcome"], "against": against,
                 "wanted": wanted, "cause": likely_cause(rec["outcome"], wanted, rec.get("detail", ""), cell.get("before")),
             })
+    api = _api_server(run.get("predicted_blast"), run.get("api_server"))
     matrices = []
     for (protocol, port), grid in sorted(cells.items()):
         sources = sorted({s for s, _ in grid})
@@ -158,8 +158,8 @@ def build(run: Mapping[str, Any]) -> dict[str, Any]:
         "phases": {p: doc.get("summary", {}) for p, doc in phases.items()},
         "matrices": matrices,
         "disagreements": sorted(disagreements, key=lambda d: (d["phase"], d["name"])),
-        "blast": _blast(run.get("blast"), run.get("predicted_blast")),
-        "api_server": _api_server(run.get("predicted_blast"), run.get("api_server")),
+        "blast": _blast(run.get("blast"), run.get("predicted_blast"), api),
+        "api_server": api,
         "coverage": _coverage(phases, predicted, service_ports),
     }
 
@@ -171,15 +171,23 @@ def _endpoint_text(ip: str, port: Any) -> str:
 def _api_server(predicted_blast: Any, observed: Any) -> dict[str, Any] | None:
     """The API server endpoint the plan assumed (its API rows are about that address) against the
     endpoints the cluster's ``kubernetes`` Service really has (``api-server.json``, recorded by the
-    blast-radius stage). None when either side is missing."""
+    blast-radius stage, with the engine's verdict for each real endpoint). ``by_namespace`` is
+    the prediction for the real endpoints: allowed, blocked, or None when they disagree or are
+    unknown. None when either side is missing."""
     entries = predicted_blast.get("namespaces") if isinstance(predicted_blast, Mapping) else None
     assumed = next((e["api_server"] for e in entries or [] if isinstance(e, Mapping) and isinstance(e.get("api_server"), Mapping)), None)
     if assumed is None or not isinstance(observed, Mapping):
         return None
     text = _endpoint_text(str(assumed.get("ip")), assumed.get("port"))
     if not isinstance(observed.get("endpoints"), list):
-        return {"assumed": text, "observed": None, "agrees": None, "error": str(observed.get("error") or "not recorded")}
-    return {"assumed": text, "observed": [str(e) for e in observed["endpoints"]], "agrees": text in observed["endpoints"]}
+        return {"assumed": text, "observed": None, "agrees": None, "error": str(observed.get("error") or "not recorded"),
+                "by_namespace": {}}
+    verdicts: dict[str, set[bool]] = {}
+    for row in observed.get("predicted") or []:
+        if isinstance(row, Mapping) and isinstance(row.get("allowed"), bool):
+            verdicts.setdefault(str(row.get("namespace")), set()).add(row["allowed"])
+    return {"assumed": text, "observed": [str(e) for e in observed["endpoints"]], "agrees": text in observed["endpoints"],
+            "by_namespace": {ns: (next(iter(v)) if len(v) == 1 else None) for ns, v in verdicts.items()}}
 
 
 def _predicted_blast(predicted: Any, namespace: str) -> dict[tuple[str, str, int], bool]:
@@ -214,15 +222,19 @@ def _predicted_blast(predicted: Any, namespace: str) -> dict[tuple[str, str, int
     return index
 
 
-def _blast(observed: Any, predicted: Any) -> list[dict[str, Any]]:
+def _blast(observed: Any, predicted: Any, api: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """One entry per rogue pod (source namespace, in the order the records name them): what it
-    reached, each row next to the engine's prediction for that namespace."""
+    reached, each row next to the engine's prediction for that namespace. The API server row is
+    predicted for the endpoints the cluster really has when they were read (``api``), not for the
+    plan's assumption."""
     by_namespace: dict[str, list[Mapping[str, Any]]] = {}
     for rec in (observed or {}).get("records", []):
         by_namespace.setdefault(rec["source"]["namespace"], []).append(rec)
     entries = []
     for namespace, records in by_namespace.items():
         pred = _predicted_blast(predicted, namespace)
+        if api and namespace in api.get("by_namespace", {}):
+            pred[("api", "kubernetes", 443)] = api["by_namespace"][namespace]
         rows = []
         for rec in records:
             tgt, port = rec["target"], int(rec["port"])
@@ -310,11 +322,13 @@ def to_markdown(report: Mapping[str, Any]) -> str:
                     f"endpoints could not be read ({api['error']}), so that assumption is unchecked."]
     elif api:
         observed = ", ".join(f"`{e}`" for e in api["observed"]) or "none"
-        out += ["", f"The prediction's API server rows assume the endpoint `{api['assumed']}`; the cluster's "
-                    f"`kubernetes` Service sends to {observed}."]
+        out += ["", f"The cluster's `kubernetes` Service sends to {observed}; the API server rows above are predicted "
+                    f"for {'that endpoint' if len(api['observed']) == 1 else 'those endpoints'} from this run's manifests. "
+                    f"The plan assumed `{api['assumed']}`."]
         if not api["agrees"]:
-            out.append(f"**They differ: the predicted API server rows are about another address.** Set "
-                       f"`netfence_api_server_endpoint` to {observed} in the inventory and plan again.")
+            out.append(f"**The plan's assumption was another address**: its `predicted/blast-radius.json` API rows are "
+                       f"about `{api['assumed']}`. Set `netfence_api_server_endpoint` to {observed} in the inventory "
+                       f"so later plans predict the real endpoint offline.")
     cov = report["coverage"]
     out += ["", "## Coverage", "",
             f"- probes per phase: {', '.join(f'{p} {n}' for p, n in sorted(cov['probes'].items())) or 'none'}",

@@ -208,12 +208,14 @@ def summarize(records: list[Mapping[str, Any]]) -> dict[str, Any]:
 
 def phase_document(
     *, run_id: str, phase: str, cluster: str, context: str | None, started_at: str, finished_at: str,
-    pods: int, records: list[dict[str, Any]],
+    pods: int, records: list[dict[str, Any]], notes: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The content of ``probes/<phase>.json``."""
+    """The content of ``probes/<phase>.json``. ``notes`` says what the round could not see (e.g.
+    the blast radius's ``services_read``: Services listed only in some namespaces because the
+    identity may not list them cluster-wide), so a short list of targets is never read as all."""
     if phase not in PHASES:
         raise NetfenceError(f"phase must be one of {', '.join(PHASES)}, not {phase!r}")
-    return {
+    return {**({"notes": dict(notes)} if notes else {}),
         "run_id": run_id,
         "phase": phase,
         "cluster": cluster,

@@ -16,6 +16,10 @@ description:
     C(predicted/blast-radius.json) (what an unlabelled pod in each namespace reaches) and
     C(predicted/coverage.json) (pods not isolated, namespaces without default-deny).
   - Rewrites a file only when its bytes change, so predicting twice into one run folder reports no change.
+  - With O(observed_api_server), writes only C(api-server.json), the endpoints the cluster's
+    C(kubernetes) Service really has (read by the blast-radius stage) and, for each, whether the
+    policies let an unlabelled pod of each namespace reach it. The plan's rows are about an
+    assumed endpoint; these are about the real one. An existing C(api-server.json) is kept.
   - Needs no cluster. In check mode the prediction is computed and summarised, nothing is written;
     RV(changed) says whether a file would change.
 options:
@@ -47,6 +51,11 @@ options:
     description: The cluster's Service CIDR (C(netfence_service_subnet)), only for the warning above.
     type: str
     default: ""
+  observed_api_server:
+    description:
+      - What the cluster said about C(default/kubernetes), as C(endpoints) (a list of C(ip:port),
+        null when they could not be read) and C(error) (why not).
+    type: dict
   api_server_endpoint:
     description:
       - The API server endpoint as C(ip:port) (C(netfence_api_server_endpoint)); overrides
@@ -91,6 +100,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+record:
+  description: The content of C(api-server.json) (with O(observed_api_server) only).
+  returned: with observed_api_server
+  type: dict
 files:
   description: Paths written, relative to O(run_dir) (computed but not written in check mode).
   returned: always
@@ -122,6 +135,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.netfence_support import require_netfence
 
 try:
+    from netfence import evidence as _evidence
     from netfence import predict as _predict
     from netfence.errors import NetfenceError
     from netfence.inventory import InventoryError, parse
@@ -130,6 +144,26 @@ except ImportError as exc:  # pragma: no cover - environment problem, reported t
     IMPORT_ERROR: ImportError | None = exc
 else:
     IMPORT_ERROR = None
+
+
+def _record_api_server(module: AnsibleModule, p: dict, manifests: list) -> dict:
+    """Write api-server.json (the first record of a run folder is kept, as evidence is)."""
+    observed = p["observed_api_server"]
+    endpoints = observed.get("endpoints")
+    record = _predict.api_server_record(
+        p["namespaces"], manifests, None if endpoints is None else [str(e) for e in endpoints],
+        pod_subnet=p["pod_subnet"] or None, error=observed.get("error"),
+    )
+    run_dir = p["run_dir"]
+    if not run_dir or not Path(run_dir).is_dir():
+        module.fail_json(msg=f"run folder {run_dir!r} does not exist")
+    target = Path(run_dir) / _evidence.API_SERVER_FILE
+    if target.exists():
+        return {"changed": False, "record": record, "msg": f"{target} already recorded; kept"}
+    if module.check_mode:
+        return {"changed": True, "record": record, "msg": f"check mode: would write {target}"}
+    _evidence.write_json(Path(run_dir), _evidence.API_SERVER_FILE, record)
+    return {"changed": True, "record": record, "msg": f"wrote {target}"}
 
 
 def main() -> None:
@@ -142,6 +176,7 @@ def main() -> None:
             "pod_subnet": {"type": "str", "default": ""},
             "service_subnet": {"type": "str", "default": ""},
             "api_server_endpoint": {"type": "str", "default": ""},
+            "observed_api_server": {"type": "dict"},
             "api_server_ip": {"type": "str", "default": "172.18.0.2"},
             "api_server_port": {"type": "int", "default": 6443},
             "internet_ip": {"type": "str", "default": "1.1.1.1"},
@@ -155,6 +190,8 @@ def main() -> None:
     p = module.params
     try:
         manifests = _predict.load_manifests_dir(p["manifests_dir"]) if p["manifests_dir"] else p["manifests"]
+        if p["observed_api_server"] is not None:
+            module.exit_json(**_record_api_server(module, p, manifests))
         api_server = (_predict.parse_endpoint(p["api_server_endpoint"]) if p["api_server_endpoint"]
                       else (p["api_server_ip"], p["api_server_port"]))
         prediction = _predict.predict(

@@ -36,6 +36,7 @@ options:
   blast_namespaces: {type: list, elements: str, aliases: [blast_namespace], description: Namespaces of the rogue pods, one each (plan_blast).}
   blast_labels: {type: dict, default: {}, description: Labels of the rogue pod (plan_blast).}
   services: {type: list, elements: dict, default: [], description: Service objects to probe (plan_blast).}
+  notes: {type: dict, default: {}, description: "Recorded as the round's C(notes) (run): what it could not see, e.g. C(services_read)."}
   external: {type: str, default: 1.1.1.1, description: Internet address to probe (plan_blast).}
   run_dir: {type: path, description: Run folder (run).}
   output: {type: str, description: Record file inside the run folder; default probes/<phase>.json.}
@@ -156,7 +157,7 @@ def _run(module, params):
     recs = runner.run_probes(specs, transport, settings, usable, failed, guard=guard)
     doc = records.phase_document(
         run_id=run_id, phase=params["phase"], cluster=params["cluster"], context=params.get("context"),
-        started_at=started, finished_at=records.utc_now(), pods=len(pods), records=recs,
+        started_at=started, finished_at=records.utc_now(), pods=len(pods), records=recs, notes=params["notes"],
     )
     path = evidence.write_json(run_dir, output, doc)
     result = {"changed": True, "path": str(path), "summary": doc["summary"], "pods_failed": failed}
@@ -183,6 +184,7 @@ def main():
             "blast_namespaces": {"type": "list", "elements": "str", "aliases": ["blast_namespace"]},
             "blast_labels": {"type": "dict", "default": {}},
             "services": {"type": "list", "elements": "dict", "default": []},
+            "notes": {"type": "dict", "default": {}},
             "external": {"type": "str", "default": "1.1.1.1"},
             "run_dir": {"type": "path"},
             "output": {"type": "str"},

@@ -12,7 +12,12 @@ the official client and kubernetes.core talk to it unchanged:
 * ``dryRun=All`` on every write: the answer is computed, nothing is stored;
 * a namespaced write into a namespace that does not exist fails with 404, as on a cluster;
 * pods "start" on create: ``Running`` with a pod IP, or ``Pending``/``ImagePullBackOff`` when
-  the image name contains ``does-not-exist``.
+  the image name contains ``does-not-exist``;
+* RBAC for one namespace-scoped identity (:attr:`ApiDouble.scoped_to`): as the RBAC authorizer
+  answers a user bound only by RoleBindings, every request outside those namespaces, and every
+  cluster-scope list, is 403 Forbidden with the apiserver's message (``forbiddenMessage`` in
+  k8s.io/apiserver/pkg/endpoints/handlers/responsewriters/errors.go); a GET of a Namespace
+  counts as a request in that namespace (``requestinfo.go`` sets the namespace to the name).
 
 What it does NOT do, and tests must not claim: schema validation, admission, field ownership
 beyond "another manager owns this object and the applied spec differs → 409 Conflict",
@@ -109,6 +114,9 @@ class ApiDouble:
         self.objects: dict[str, dict[tuple[str, str], dict[str, Any]]] = {
             p: {} for p in [*CORE, *(plural for resources in GROUPS.values() for plural in resources)]}
         self.calls: list[dict[str, Any]] = []
+        # None: an identity that may do everything. A set: bound only in these namespaces.
+        self.scoped_to: set[str] | None = None
+        self.user = "system:serviceaccount:kube-system:netfence-scoped"
         self._rv = itertools.count(1000)
         self._ip = itertools.count(10)
         for ns in namespaces:
@@ -245,6 +253,8 @@ class ApiDouble:
         with self.lock:
             self.calls.append({"method": method, "path": path, "plural": plural, "namespace": namespace, "name": name,
                                "query": query, "content_type": ctype, "dry_run": dry_run, "body": body})
+            if (denied := self._forbidden(method, plural, api_version, namespace, name, sub)) is not None:
+                return 403, denied
             if sub == "exec":
                 return 400, _status(400, "BadRequest", "the API double does not implement exec (no websocket)")
             kind, namespaced = resources[plural]
@@ -280,6 +290,21 @@ class ApiDouble:
             if method == "PATCH":
                 return self._patch(plural, kind, api_version, key, existing, ctype, body, query, dry_run)
         return 405, _status(405, "MethodNotAllowed", method)
+
+    def _forbidden(self, method, plural, api_version, namespace, name, sub) -> dict[str, Any] | None:
+        """The RBAC authorizer's 403 for a namespace-scoped identity, or None when allowed."""
+        if self.scoped_to is None:
+            return None
+        scope = name if plural == "namespaces" and name else namespace
+        if scope and scope in self.scoped_to:
+            return None
+        verb = {"GET": "get" if name else "list", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}[method]
+        group = api_version.rpartition("/")[0]
+        resource = f"{plural}/{sub}" if sub else plural
+        where = f'in the namespace "{scope}"' if scope else "at the cluster scope"
+        what = f'{resource} "{name}"' if name else resource
+        message = f'{what} is forbidden: User "{self.user}" cannot {verb} resource "{resource}" in API group "{group}" {where}'
+        return {**_status(403, "Forbidden", message), "details": {"name": name or "", "group": group, "kind": plural}}
 
     def _create(self, plural, kind, api_version, namespace, body, dry_run):
         if not isinstance(body, dict) or not body.get("metadata", {}).get("name"):

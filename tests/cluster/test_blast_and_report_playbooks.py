@@ -43,8 +43,10 @@ def test_blast_radius_then_report_and_seal(api, playbook, run_dir):
         "blast from dev to cluster-dns:53/UDP", "blast from dev to dev/my-api:80", "blast from dev to internet 1.1.1.1:443",
         "blast from dev to kube-system/kube-dns:53", "blast from dev to kubernetes-api:443"]
 
-    # The kubernetes Service's EndpointSlice (none in the double): recorded as found, for the report
-    assert json.loads((run_dir / "api-server.json").read_text()) == {"service": "default/kubernetes", "endpoints": []}
+    # The kubernetes Service's EndpointSlice (none in the double): recorded as found, for the report;
+    # this run folder holds no plan, so nothing is predicted for them
+    assert json.loads((run_dir / "api-server.json").read_text()) == {
+        "schema_version": 1, "service": "default/kubernetes", "endpoints": [], "predicted": []}
 
     rc, out, err = playbook.run("report.yml", {"netfence_run_dir": str(run_dir)})
     assert rc == 0, failure_messages(out) or err
@@ -108,3 +110,35 @@ def test_an_unreadable_endpointslice_is_recorded_not_fatal(api, playbook, run_di
     recorded = json.loads((run_dir / "api-server.json").read_text())
     assert recorded["endpoints"] is None and recorded["error"]
     assert (run_dir / "blast-radius.json").is_file()
+
+
+def test_an_identity_bound_only_in_some_namespaces_gets_their_services_and_the_evidence_says_so(api, playbook, run_dir):
+    # Services in prod and kube-system too; the identity is bound only in dev and prod: the
+    # cluster-wide list is 403, so each inventory/rogue namespace is listed alone, and the record
+    # says which namespaces were read and which were refused (default, here).
+    for svc in SERVICES:
+        api.put("services", svc)
+    api.put("services", {**SERVICES[0], "metadata": {"name": "my-api", "namespace": "prod"}})
+    api.scoped_to = {"dev", "prod"}
+    rc, out, err = playbook.run("blast_radius.yml", {"netfence_run_dir": str(run_dir),
+                                                      "netfence_namespaces": [{"name": "dev"}, {"name": "prod"}]})
+    assert rc == 0, failure_messages(out) or err
+    doc = json.loads((run_dir / "blast-radius.json").read_text())
+    read = doc["notes"]["services_read"]
+    assert read["scope"] == "listed namespaces only" and read["namespaces"] == ["dev", "prod"]
+    assert list(read["unread"]) == ["default"] and "forbidden" in read["unread"]["default"]
+    assert "at the cluster scope" in read["cluster_wide_refusal"]
+    targets = {r["target"]["ref"] for r in doc["records"] if r["target"]["kind"] == "service"}
+    assert targets == {"dev/my-api", "prod/my-api"}  # kube-system's was not readable, so not claimed
+    assert api.names("pods") == []
+    # the EndpointSlices of default/kubernetes were forbidden too: recorded, not fatal
+    assert json.loads((run_dir / "api-server.json").read_text())["endpoints"] is None
+
+
+def test_with_cluster_wide_rights_every_namespace_is_read_and_no_note_hides_it(api, playbook, run_dir):
+    for svc in SERVICES:
+        api.put("services", svc)
+    rc, out, err = playbook.run("blast_radius.yml", {"netfence_run_dir": str(run_dir), "blast_radius_namespaces": ["dev"]})
+    assert rc == 0, failure_messages(out) or err
+    read = json.loads((run_dir / "blast-radius.json").read_text())["notes"]["services_read"]
+    assert read["scope"] == "all namespaces" and read["unread"] == {} and read["cluster_wide_refusal"] is None

@@ -177,3 +177,28 @@ def test_without_a_run_folder_outside_check_mode_the_planned_manifests_are_refus
     rc, out, _ = playbook.run("policies.yml", {"netfence_run_dir": "", "netfence_planned_manifests": [netpol("dev", "x", DENY_INGRESS)]},
                               "--tags", "policies", "--skip-tags", "plan")
     assert rc != 0 and "No run folder with rendered manifests" in failure_messages(out)
+
+
+def test_an_identity_bound_only_in_the_inventory_namespaces_applies_snapshots_and_prunes(api, playbook, run_dir):
+    # Common on shared clusters: RoleBindings in dev and prod, nothing cluster-wide. Every read
+    # must be per namespace; a cluster-wide list would be 403 (the double answers as RBAC does).
+    seed(api)
+    api.scoped_to = {"dev", "prod"}
+    write_manifests(run_dir, [*DESIRED, PROD_NO_DNS])
+    rc, out, err = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir), **ACK_PROD})
+    assert rc == 0, failure_messages(out) or err
+    assert not [c for c in api.calls if not c["namespace"] and c["plural"] != "namespaces"]  # no cluster-scope call
+    assert api.names("networkpolicies", "prod") == ["prod/netfence-default-deny-egress", "prod/other-tool"]
+    snap = yaml.safe_load((run_dir / "snapshots" / "dev.yaml").read_text())
+    assert sorted(p["metadata"]["name"] for p in snap["policies"]) == ["netfence-old", "team-owned"]
+
+
+def test_a_namespace_the_identity_may_not_read_is_named_and_nothing_changes(api, playbook, run_dir):
+    api.scoped_to = {"dev"}
+    write_manifests(run_dir, [*DESIRED, PROD_NO_DNS])
+    rc, out, _ = playbook.run("policies.yml", {"netfence_run_dir": str(run_dir), **ACK_PROD})
+    message = failure_messages(out)
+    assert rc != 0 and "reading namespace prod:" in message
+    assert 'cannot get resource "namespaces" in API group "" in the namespace "prod"' in message.replace('\\"', '"')
+    assert "bind view, edit or admin in it" in message and "Nothing was changed" in message
+    assert api.writes() == []

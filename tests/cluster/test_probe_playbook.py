@@ -93,3 +93,11 @@ def test_missing_source_namespace_is_a_clear_message_and_no_pod_is_created(api, 
     rc, out, _ = playbook.run("probe.yml", extra(run_dir, netfence_probes=probes))
     assert rc != 0 and "Probe source namespace(s) ghost do not exist" in failure_messages(out)
     assert api.writes("POST", "pods") == [] and api.names("pods") == []
+
+
+def test_a_probe_source_namespace_the_identity_may_not_read_is_named_and_no_pod_is_created(api, playbook, run_dir):
+    api.scoped_to = {"dev"}  # rogue-in-prod's pod goes to prod
+    rc, out, _ = playbook.run("probe.yml", extra(run_dir))
+    message = failure_messages(out)
+    assert rc != 0 and "reading namespace prod:" in message and "No probe pod was created" in message
+    assert api.writes("POST", "pods") == []

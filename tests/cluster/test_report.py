@@ -68,12 +68,36 @@ def test_the_assumed_api_server_endpoint_is_checked_against_the_cluster(run_copy
     # The fixture's prediction assumed 172.18.0.2:6443 (kind's usual first control-plane node).
     (run_copy / "api-server.json").write_text(json.dumps({"service": "default/kubernetes", "endpoints": endpoints}))
     built = report.build(report.load_run(run_copy))
-    assert built["api_server"] == {"assumed": "172.18.0.2:6443", "observed": endpoints, "agrees": agrees}
+    assert built["api_server"] == {"assumed": "172.18.0.2:6443", "observed": endpoints, "agrees": agrees, "by_namespace": {}}
     markdown = report.to_markdown(built)
-    assert "assume the endpoint `172.18.0.2:6443`" in markdown
-    assert ("They differ" in markdown) is not agrees
+    assert "The plan assumed `172.18.0.2:6443`" in markdown
+    assert ("The plan's assumption was another address" in markdown) is not agrees
     if endpoints and not agrees:
         assert "Set `netfence_api_server_endpoint` to `172.18.0.3:6443`" in markdown
+
+
+def test_the_api_server_rows_are_judged_against_the_prediction_for_the_real_endpoint(run_copy):
+    # The plan assumed 172.18.0.2:6443 and predicted dev allowed, prod blocked; the fixture's rogue
+    # pods observed the same. The cluster's Service really sends to 172.18.0.3:6443, where the
+    # policies (say) allow prod and block dev: the report must judge the probes against that.
+    (run_copy / "api-server.json").write_text(json.dumps({
+        "service": "default/kubernetes", "endpoints": ["172.18.0.3:6443"],
+        "predicted": [{"namespace": "dev", "endpoint": "172.18.0.3:6443", "allowed": False},
+                      {"namespace": "prod", "endpoint": "172.18.0.3:6443", "allowed": True}]}))
+    built = report.build(report.load_run(run_copy))
+    rows = {b["source"].split("/")[0]: next(r for r in b["rows"] if r["target"] == "api:kubernetes") for b in built["blast"]}
+    assert (rows["dev"]["predicted"], rows["prod"]["predicted"]) == ("blocked", "allowed")
+    assert {b["source"].split("/")[0] for b in built["blast"] if any(r["target"] == "api:kubernetes" for r in b["disagreements"])} == {"dev", "prod"}
+
+
+def test_endpoints_that_disagree_with_each_other_predict_nothing_for_the_api_row(run_copy):
+    (run_copy / "api-server.json").write_text(json.dumps({
+        "service": "default/kubernetes", "endpoints": ["172.18.0.3:6443", "172.18.0.4:6443"],
+        "predicted": [{"namespace": "dev", "endpoint": "172.18.0.3:6443", "allowed": False},
+                      {"namespace": "dev", "endpoint": "172.18.0.4:6443", "allowed": True}]}))
+    built = report.build(report.load_run(run_copy))
+    dev = next(b for b in built["blast"] if b["source"].startswith("dev/"))
+    assert next(r for r in dev["rows"] if r["target"] == "api:kubernetes")["predicted"] is None
 
 
 def test_unreadable_endpoints_leave_the_assumption_unchecked_and_say_so(run_copy):
@@ -86,7 +110,7 @@ def test_unreadable_endpoints_leave_the_assumption_unchecked_and_say_so(run_copy
 
 def test_without_recorded_endpoints_the_report_makes_no_api_server_claim():
     built = report.build(report.load_run(FIXTURE))
-    assert built["api_server"] is None and "assume the endpoint" not in report.to_markdown(built)
+    assert built["api_server"] is None and "The plan assumed" not in report.to_markdown(built)
 
 
 def test_coverage_counts_pods_per_identity_and_unprobed_predictions():

@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from netfence.errors import NetfenceError
-from netfence.predict import build_engine, build_state, load_manifests_dir, parse_endpoint, predict
+from netfence.predict import api_server_record, build_engine, build_state, load_manifests_dir, parse_endpoint, predict
 
 REPO = Path(__file__).resolve().parents[2]
 MODULE = REPO / "plugins" / "modules" / "netfence_predict.py"
@@ -151,9 +151,10 @@ def test_module_documentation_is_valid_yaml_matching_the_arguments() -> None:
     doc = yaml.safe_load(namespace["DOCUMENTATION"])
     assert doc["module"] == "netfence_predict"
     assert set(doc["options"]) == {"namespaces", "manifests_dir", "manifests", "run_dir", "api_server_ip", "api_server_port",
-                                   "internet_ip", "internet_port", "pod_subnet", "service_subnet", "api_server_endpoint"}
+                                   "internet_ip", "internet_port", "pod_subnet", "service_subnet", "api_server_endpoint",
+                                   "observed_api_server"}
     assert isinstance(yaml.safe_load(namespace["EXAMPLES"]), list)
-    assert set(yaml.safe_load(namespace["RETURN"])) == {"files", "changed_files", "summary", "msg", "subnet_warnings"}
+    assert set(yaml.safe_load(namespace["RETURN"])) == {"files", "changed_files", "summary", "msg", "subnet_warnings", "record"}
 
 
 # --- the prediction sees the cluster the roles build -------------------------------------------
@@ -246,3 +247,31 @@ def test_module_takes_subnets_and_the_api_server_endpoint(tmp_path: Path) -> Non
     radius = json.loads((run_dir / "predicted" / "blast-radius.json").read_text())["namespaces"][0]
     assert radius["api_server"] == {"ip": "203.0.113.5", "port": 443, "allowed": True}
     assert any("100.64.0.0/10" in w for w in result["subnet_warnings"]), result
+
+
+def test_the_api_server_is_predicted_again_for_the_endpoints_the_cluster_really_has() -> None:
+    # dev may reach the internet on 443 with 172.16.0.0/12 excepted: the plan's assumed kind
+    # endpoint (172.18.0.2:6443) is blocked, a real endpoint at 203.0.113.5:443 is allowed.
+    record = api_server_record(NAMESPACES, MANIFESTS, ["172.18.0.2:6443", "203.0.113.5:443"])
+    assert record["endpoints"] == ["172.18.0.2:6443", "203.0.113.5:443"]
+    assert {(r["namespace"], r["endpoint"]): r["allowed"] for r in record["predicted"]} == {
+        ("dev", "172.18.0.2:6443"): False, ("dev", "203.0.113.5:443"): True,
+        ("gateway", "172.18.0.2:6443"): True, ("gateway", "203.0.113.5:443"): True}  # gateway has no policy
+    unread = api_server_record(NAMESPACES, MANIFESTS, None, error="endpointslices is forbidden")
+    assert unread["endpoints"] is None and unread["predicted"] == [] and unread["error"] == "endpointslices is forbidden"
+    with pytest.raises(NetfenceError, match="api server endpoint"):
+        api_server_record(NAMESPACES, MANIFESTS, ["kubernetes:443"])
+
+
+def test_module_records_the_real_api_server_once(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    args = {"namespaces": NAMESPACES, "manifests": MANIFESTS, "run_dir": str(run_dir),
+            "observed_api_server": {"endpoints": ["203.0.113.5:443"]}}
+    result = _run_module(tmp_path, args)
+    assert result["changed"] is True, result
+    written = json.loads((run_dir / "api-server.json").read_text())
+    assert [(r["namespace"], r["allowed"]) for r in written["predicted"]] == [("dev", True), ("gateway", True)]
+    assert not (run_dir / "predicted").exists()  # only api-server.json: the plan's files are not rewritten
+    again = _run_module(tmp_path, {**args, "observed_api_server": {"endpoints": ["172.18.0.2:6443"]}})
+    assert again["changed"] is False and json.loads((run_dir / "api-server.json").read_text()) == written
