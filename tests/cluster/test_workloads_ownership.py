@@ -53,3 +53,22 @@ def test_only_the_foreign_object_is_named_when_the_other_is_netfences(api, playb
     msg = failure_messages(out)
     assert rc != 0 and "Deployment dev/my-api" in msg and "Service dev/my-api" not in msg
     assert api.writes() == []
+
+
+def test_an_identity_bound_only_in_the_inventory_namespace_gets_past_the_namespace_reads(api, playbook, tmp_path):
+    # Bound only in dev (RBAC answers 403 to any cluster-wide list): the stage reads dev by name
+    # and reaches the ownership check, which refuses the user's Service as usual.
+    api.scoped_to = {"dev"}
+    api.put("services", user_object("Service", {"app": "mine"}))
+    rc, out, _ = run_workloads(playbook, tmp_path)
+    msg = failure_messages(out)
+    assert rc != 0 and "Service dev/my-api" in msg and "forbidden" not in msg
+    assert api.writes() == []
+
+
+def test_an_inventory_namespace_the_identity_may_not_read_is_named_and_nothing_is_created(api, playbook, tmp_path):
+    api.scoped_to = {"prod"}
+    rc, out, _ = run_workloads(playbook, tmp_path)
+    msg = failure_messages(out)
+    assert rc != 0 and "reading namespace dev:" in msg and "create it and bind edit or admin in it" in msg
+    assert api.writes() == []
