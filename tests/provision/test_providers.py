@@ -37,6 +37,19 @@ def test_minikube_starts_once_with_calico_and_the_inventory_driver(lab: Lab) -> 
     assert again.changed_in("cluster") == []
 
 
+def test_minikube_records_the_version_it_was_started_with(lab: Lab) -> None:
+    # cluster_minikube_kubernetes_version overrides the inventory's version for minikube only
+    copy_fake(lab.bin_dir / "kubectl")
+    lab.write_inventory(netfence_provider="minikube", netfence_cluster_name="mk", netfence_kube_context="mk",
+                        netfence_pod_subnet="10.244.0.0/16", cluster_minikube_kubernetes_version="v1.34.0")
+    run = lab.run("provision.yml", "--tags", "toolchain,cluster")
+    assert run.rc == 0, run.failure()
+    [start] = [c for c in lab.calls("minikube") if c[1:2] == ["start"]]
+    assert start[start.index("--kubernetes-version") + 1] == "v1.34.0"
+    [record] = (lab.root / "evidence" / "mk").glob("*/provision.json")
+    assert json.loads(record.read_text())["kubernetes_version"] == "v1.34.0"
+
+
 def test_minikube_offline_refuses_a_version_newer_than_it_supports_like_the_real_one(lab: Lab) -> None:
     # What preflight prevents: skip it, and minikube 1.38.1 asks GitHub for v1.35.8 and exits 40.
     copy_fake(lab.bin_dir / "kubectl")
