@@ -11,7 +11,8 @@ Environment:
   NETFENCE_FAKE_DOCKER  "up" (default) or "down": whether `docker info` reaches a daemon.
   NETFENCE_FAKE_CALICO  "ready" (default) or "never": TigeraStatus calico Available or not.
   NETFENCE_FAKE_CNI     daemonsets present in kube-system: calico | cilium | kindnet | flannel | none.
-  NETFENCE_FAKE_KIND_VERSION / _KUBECTL_VERSION / _MINIKUBE_VERSION: versions reported.
+  NETFENCE_FAKE_KIND_VERSION / _KUBECTL_VERSION / _MINIKUBE_VERSION: versions reported. minikube start
+                        refuses Kubernetes versions its release does not support, as offline.
 """
 
 from __future__ import annotations
@@ -125,6 +126,61 @@ def kind(argv: list[str]) -> int:
     return fail(f"fake kind: unsupported {argv}")
 
 
+# Kubernetes versions minikube accepts without asking GitHub, per release: OldestKubernetesVersion and
+# NewestKubernetesVersion (kubernetes/minikube v1.38.1 pkg/minikube/constants/constants.go), and the
+# versions above the newest that its ValidKubernetesVersions list still holds
+# (pkg/minikube/constants/constants_kubernetes_versions.go).
+MINIKUBE_KUBERNETES = {"1.38.1": {"oldest": "1.28.0", "newest": "1.35.1", "listed_newer": ["1.36.0-alpha.1"]}}
+
+
+def _semver(text: str) -> tuple[int, int, int, int, str]:
+    """Enough of semver for minikube's comparisons: a pre-release sorts before its release."""
+    match = re.fullmatch(r"v?(\d+)\.(\d+)\.(\d+)(?:-(.+))?", text.strip().lower())
+    if not match:
+        raise ValueError(text)
+    major, minor, patch, pre = match.groups()
+    return int(major), int(minor), int(patch), 0 if pre else 1, pre or ""
+
+
+def minikube_version_check(version: str, argv: list[str]) -> int:
+    """What `minikube start --kubernetes-version` does before creating anything (cmd/minikube/cmd/start.go,
+    validateKubernetesVersion, v1.38.1). Offline, a version newer than the newest and not in the built-in
+    list makes minikube ask GitHub for the tag (cmd/minikube/cmd/config/kubernetes_version.go,
+    IsInGitHubKubernetesVersions) and exit via exit.Error(reason.KubernetesNotConnect, ...): code 40
+    (ExInternetError, pkg/minikube/reason/exitcodes.go; K8S_FAIL_CONNECT in reason.go). A DNS failure
+    would instead match the known issue INET_LOOKUP_HOST (code 48); this fake answers like an
+    unreachable network. Too old: K8S_OLD_UNSUPPORTED, code 106. `--force` turns both into warnings.
+    Messages use minikube's low-fi prefixes ("! " warning, "* " styled, "X " failure) on stderr."""
+    limits = MINIKUBE_KUBERNETES.get(os.environ.get("NETFENCE_FAKE_MINIKUBE_VERSION", "1.38.1"))
+    if limits is None:
+        return 0
+    forced = "--force" in argv
+    nvs = version.strip().lower().removeprefix("v")
+    try:
+        wanted = _semver(nvs)
+    except ValueError:
+        # reason.Usage (MK_USAGE) exits with ExProgramUsage, 14; the error text is blang/semver's.
+        return fail(f'X Exiting due to MK_USAGE: Unable to parse "{nvs}": No Major.Minor.Patch elements found', 14)
+    if wanted > _semver(limits["newest"]):
+        sys.stderr.write(f"! Specified Kubernetes version {nvs} is newer than the newest supported version: "
+                         f"v{limits['newest']}. Use `minikube config defaults kubernetes-version` for details.\n")
+        if nvs not in limits["listed_newer"]:
+            sys.stderr.write(f"! Specified Kubernetes version {nvs} not found in Kubernetes version list\n"
+                             "* Searching the internet for Kubernetes version...\n")
+            if not forced:
+                return fail("X Exiting due to K8S_FAIL_CONNECT: error fetching Kubernetes version list from GitHub: "
+                            f'Get "https://api.github.com/repos/kubernetes/kubernetes/releases/tags/v{nvs}": '
+                            "dial tcp: connect: network is unreachable", 40)
+    if wanted < _semver(limits["oldest"]):
+        sys.stderr.write(f"! Specified Kubernetes version {nvs} is less than the oldest supported version: "
+                         f"v{limits['oldest']}. Use `minikube config defaults kubernetes-version` for details.\n")
+        if not forced:
+            sys.stderr.write("! You can force an unsupported Kubernetes version via the --force flag\n")
+            return fail(f"X Exiting due to K8S_OLD_UNSUPPORTED: Kubernetes {nvs} is not supported by this "
+                        "release of minikube", 106)
+    return 0
+
+
 def minikube(argv: list[str]) -> int:
     state = load()
     if argv[:1] == ["version"]:
@@ -135,6 +191,9 @@ def minikube(argv: list[str]) -> int:
         return 0
     name = opt(argv, "--profile", "-p") or "minikube"
     if argv[:1] == ["start"]:
+        rc = minikube_version_check(opt(argv, "--kubernetes-version") or "v1.35.1", argv)
+        if rc:
+            return rc
         state["minikube"][name] = {"argv": argv}
         save(state)
         write_kubeconfig(os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config"), name)

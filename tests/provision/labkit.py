@@ -30,6 +30,15 @@ MINIKUBE_VERSION = "1.38.1"
 KUBECTL_VERSION = "1.35.8"
 CALICO_VERSION = "3.31.7"
 
+
+def inventory_vars(env: str, name: str = "cluster.yml") -> dict[str, Any]:
+    """One group_vars file of a shipped inventory (inventories/<env>/group_vars/all/<name>)."""
+    return yaml.safe_load((REPO / "inventories" / env / "group_vars" / "all" / name).read_text())
+
+
+def role_defaults(role: str) -> dict[str, Any]:
+    return yaml.safe_load((REPO / "roles" / role / "defaults" / "main.yml").read_text())
+
 FAKE_MANIFESTS = {
     "operator-crds.yaml": "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: installations.operator.tigera.io\n",
     # like the real file: the Namespace, then objects inside it (kubectl diff cannot dry-run those first)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from labkit import Lab, fake_path
+from labkit import Lab, fake_path, inventory_vars, role_defaults
 
 
 def run_preflight(lab: Lab, **extra: object) -> str:
@@ -89,3 +89,52 @@ def test_all_checks_pass_on_a_good_machine(lab: Lab) -> None:
     run = lab.run("provision.yml", "--tags", "preflight")
     assert run.rc == 0, run.failure()
     assert [t["name"] for t in run.tasks() if t["failed"]] == []
+
+
+MINIKUBE = {"netfence_provider": "minikube", "netfence_cluster_name": "mk", "netfence_kube_context": "mk",
+            "netfence_pod_subnet": "10.244.0.0/16"}
+
+
+def test_minikube_refuses_a_kubernetes_version_newer_than_the_pinned_minikube_supports(lab: Lab) -> None:
+    # minikube 1.38.1 would ask GitHub for v1.35.8 and, offline, exit 40 (K8S_FAIL_CONNECT)
+    lab.write_inventory(**MINIKUBE, netfence_kubernetes_version="v1.35.8")
+    msg = run_preflight(lab)
+    assert ("minikube 1.38.1 runs Kubernetes v1.28.0 to v1.35.1 without asking GitHub, "
+            "but the version to start is v1.35.8") in msg
+    assert "Fix: set netfence_kubernetes_version to a version in that range, e.g. v1.35.1" in msg
+    assert lab.calls() == []  # refused before docker, the toolchain or minikube ran
+
+
+def test_minikube_refuses_a_kubernetes_version_older_than_the_pinned_minikube_supports(lab: Lab) -> None:
+    lab.write_inventory(**MINIKUBE, netfence_kubernetes_version="v1.27.16")
+    msg = run_preflight(lab)
+    assert "runs Kubernetes v1.28.0 to v1.35.1 without asking GitHub, but the version to start is v1.27.16" in msg
+
+
+def test_minikube_names_the_role_variable_when_that_one_is_set(lab: Lab) -> None:
+    lab.write_inventory(**MINIKUBE, netfence_kubernetes_version="v1.35.1",
+                        cluster_minikube_kubernetes_version="v1.36.0")
+    msg = run_preflight(lab)
+    assert "the version to start is v1.36.0" in msg
+    assert "Fix: set cluster_minikube_kubernetes_version to a version in that range" in msg
+
+
+def test_minikube_refuses_a_version_it_cannot_compare(lab: Lab) -> None:
+    lab.write_inventory(**MINIKUBE, netfence_kubernetes_version="latest")
+    msg = run_preflight(lab)
+    assert "netfence_kubernetes_version 'latest' is not a Kubernetes version like v1.35.1" in msg
+
+
+def test_minikube_inventory_version_passes_preflight(lab: Lab) -> None:
+    version = inventory_vars("minikube")["netfence_kubernetes_version"]
+    lab.write_inventory(**MINIKUBE, netfence_kubernetes_version=version)
+    run = lab.run("provision.yml", "--tags", "preflight")
+    assert run.rc == 0, run.failure()
+    assert not [c for c in lab.calls() if c[0] in ("kind", "minikube", "kubectl")]
+
+
+def test_the_minikube_range_covers_the_pinned_minikube_and_the_minikube_inventory() -> None:
+    pinned = role_defaults("toolchain")["toolchain_minikube_version"]
+    limits = role_defaults("preflight")["preflight_minikube_kubernetes_versions"][pinned]
+    # the shipped minikube inventory runs the pinned minikube's own default version
+    assert inventory_vars("minikube")["netfence_kubernetes_version"] == limits["default"]
