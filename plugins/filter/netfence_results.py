@@ -8,7 +8,28 @@ into "namespace: cause" lines. Pure: registered results in, plain data out.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any, Mapping
+
+# kubernetes.core quotes the client's exception whole: status, headers, the Status body, a traceback.
+_BODY = re.compile(r"HTTP response body: (\{.*?\})\s*(?:\n|$)", re.S)
+
+
+def api_error(message: Any) -> str:
+    """The API server's own words from a kubernetes.core failure message: the ``message`` of the
+    Status body (``services is forbidden: User "..." cannot list ...``) with its code, or the first
+    line when there is no Status body (a connection error, a timeout)."""
+    text = str(message or "no answer")
+    match = _BODY.search(text)
+    if match:
+        try:
+            status = json.loads(match.group(1))
+        except ValueError:
+            status = None
+        if isinstance(status, Mapping) and status.get("message"):
+            return f"{status.get('code', '?')} {status.get('reason', '')}: {status['message']}".replace("  ", " ")
+    return text.strip().splitlines()[0] if text.strip() else "no answer"
 
 
 def failures(result: Any) -> dict[str, str]:
@@ -18,8 +39,8 @@ def failures(result: Any) -> dict[str, str]:
         return {}
     items = result.get("results")
     if not isinstance(items, list):
-        return {"": str(result.get("msg") or "no answer")} if result.get("failed") else {}
-    return {str(r.get("item")): str(r.get("msg") or "no answer")
+        return {"": api_error(result.get("msg"))} if result.get("failed") else {}
+    return {str(r.get("item")): api_error(r.get("msg"))
             for r in items if isinstance(r, Mapping) and r.get("failed")}
 
 
@@ -30,7 +51,7 @@ def succeeded_items(result: Any) -> list[Mapping[str, Any]]:
 
 
 class FilterModule:
-    """netfence_failures, netfence_succeeded_items."""
+    """netfence_api_error, netfence_failures, netfence_succeeded_items."""
 
     def filters(self) -> dict[str, Any]:
-        return {"netfence_failures": failures, "netfence_succeeded_items": succeeded_items}
+        return {"netfence_api_error": api_error, "netfence_failures": failures, "netfence_succeeded_items": succeeded_items}

@@ -4,7 +4,7 @@ It implements only what netfence's roles and modules use, with the real API's wi
 the official client and kubernetes.core talk to it unchanged:
 
 * discovery (``/api``, ``/apis``, ``/api/v1``, ``/apis/networking.k8s.io/v1``, ``/version``);
-* namespaces, pods, services (core/v1), deployments (apps/v1; stored only, no controller, no
+* namespaces, pods, services, configmaps, serviceaccounts (core/v1), deployments (apps/v1; stored only, no controller, no
   status) and networkpolicies (networking.k8s.io/v1):
   list (namespaced and cluster-wide, with equality/existence ``labelSelector``), get, create,
   replace, delete, JSON merge patch, and server-side apply (``application/apply-patch+yaml``
@@ -46,6 +46,8 @@ CORE = {
     "namespaces": ("Namespace", False),
     "pods": ("Pod", True),
     "services": ("Service", True),
+    "configmaps": ("ConfigMap", True),
+    "serviceaccounts": ("ServiceAccount", True),
 }
 # The named API groups the double serves: group/version -> {plural: (kind, namespaced)}.
 GROUPS = {
@@ -296,9 +298,10 @@ class ApiDouble:
         if self.scoped_to is None:
             return None
         scope = name if plural == "namespaces" and name else namespace
-        if scope and scope in self.scoped_to:
-            return None
         verb = {"GET": "get" if name else "list", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}[method]
+        # the admin/edit/view ClusterRoles grant get on the Namespace itself, never a write to it
+        if scope and scope in self.scoped_to and (plural != "namespaces" or verb == "get"):
+            return None
         group = api_version.rpartition("/")[0]
         resource = f"{plural}/{sub}" if sub else plural
         where = f'in the namespace "{scope}"' if scope else "at the cluster scope"

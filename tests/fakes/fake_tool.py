@@ -22,6 +22,7 @@ import json
 import os
 import re
 import sys
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,9 @@ def kind(argv: list[str]) -> int:
         if name in state["kind"]:
             return fail(f'ERROR: failed to create cluster: node(s) already exist for a cluster with the name "{name}"')
         config_path = opt(argv, "--config")
-        state["kind"][name] = {"config": Path(config_path).read_text() if config_path else None}
+        # each cluster instance has its own kube-system Namespace UID: a same-named cluster created
+        # later is another instance
+        state["kind"][name] = {"config": Path(config_path).read_text() if config_path else None, "uid": str(uuid.uuid4())}
         kubeconfig = opt(argv, "--kubeconfig")
         if kubeconfig:
             write_kubeconfig(kubeconfig, f"kind-{name}")
@@ -194,7 +197,7 @@ def minikube(argv: list[str]) -> int:
         rc = minikube_version_check(opt(argv, "--kubernetes-version") or "v1.35.1", argv)
         if rc:
             return rc
-        state["minikube"][name] = {"argv": argv}
+        state["minikube"][name] = {"argv": argv, "uid": str(uuid.uuid4())}
         save(state)
         write_kubeconfig(os.environ.get("KUBECONFIG") or str(Path.home() / ".kube" / "config"), name)
         return 0
@@ -289,6 +292,17 @@ def kubectl(argv: list[str]) -> int:
         save(state)
         for f in files:
             print(f"{Path(f).name} serverside-applied")
+        return 0
+    if args[:3] in (["get", "namespace", "kube-system"], ["get", "ns", "kube-system"]):
+        path = opt(argv, "--kubeconfig") or os.environ.get("KUBECONFIG", "")
+        context = next((line.split(":", 1)[1].strip() for line in Path(path).read_text().splitlines()
+                        if line.startswith("current-context:")), "") if path and Path(path).exists() else ""
+        context = opt(argv, "--context") or context
+        cluster = state["kind"].get(context.removeprefix("kind-")) if context.startswith("kind-") else state["minikube"].get(context)
+        if not cluster:
+            # what kubectl prints when nothing listens at the kubeconfig's server (a deleted cluster)
+            return fail("The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?")
+        print(cluster.get("uid", ""), end="")
         return 0
     if args[:3] == ["get", "tigerastatus", "calico"]:
         state["counts"]["tigerastatus"] = state["counts"].get("tigerastatus", 0) + 1

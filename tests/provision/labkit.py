@@ -149,6 +149,10 @@ class Lab:
         path = self.state_dir / "state.json"
         return json.loads(path.read_text()) if path.exists() else {"kind": {}, "minikube": {}, "applied": []}
 
+    def save_state(self, state: dict[str, Any]) -> None:
+        """Change the fakes' world behind netfence's back (a cluster replaced outside netfence, say)."""
+        (self.state_dir / "state.json").write_text(json.dumps(state))
+
     def write_inventory(self, **overrides: Any) -> Path:
         inv = self.root / "inventory"
         gv = inv / "group_vars" / "all"

@@ -36,3 +36,22 @@ def test_check_mode_creates_nothing(lab: Lab) -> None:
     for path in (lab.bin_dir / "kind", lab.kubeconfig, lab.cache_dir / "netfence-created-kind-lab.json",
                  lab.root / "evidence"):
         assert not path.exists(), path
+
+
+def test_teardown_leaves_a_same_named_cluster_created_later_by_someone_else(lab: Lab) -> None:
+    # netfence created "lab" and recorded its kube-system UID; the cluster was deleted outside
+    # netfence and someone created another "lab". The name matches, the instance does not.
+    run = lab.run("provision.yml", "--tags", "preflight,toolchain,cluster")
+    assert run.rc == 0, run.failure()
+    marker = json.loads((lab.cache_dir / "netfence-created-kind-lab.json").read_text())
+    assert marker["kube_system_uid"] == lab.state()["kind"]["lab"]["uid"]
+    state = lab.state()
+    state["kind"]["lab"]["uid"] = "0b5e55ed-0000-4000-8000-000000000000"  # another instance, same name
+    lab.save_state(state)
+    run = lab.run("teardown.yml")
+    assert run.rc != 0 and "is not the one netfence created" in run.failure() and "Nothing was deleted" in run.failure()
+    assert "lab" in lab.state()["kind"] and not [c for c in lab.calls() if c[:2] == ["kind", "delete"]]
+    # the instance netfence created is deleted as before
+    state["kind"]["lab"]["uid"] = marker["kube_system_uid"]
+    lab.save_state(state)
+    assert lab.run("teardown.yml").rc == 0 and "lab" not in lab.state()["kind"]

@@ -19,34 +19,77 @@ def netpol(namespace: str, name: str, labels: dict[str, str] | None = None) -> d
             "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}}
 
 
-def test_teardown_of_an_existing_cluster_deletes_only_labelled_objects(lab: Lab) -> None:
+INSTANCE = {"netfence.io/instance": "team/lab"}
+
+
+def namespace(name: str, labels: dict[str, str] | None = None, annotations: dict[str, str] | None = None) -> dict:
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": name, "labels": labels or {}, "annotations": annotations or {}}}
+
+
+def inventory(lab: Lab, api: ApiDouble, names: list[str]) -> None:
+    kubeconfig = api.write_kubeconfig(lab.root / "kubeconfig", context="team-ctx")
+    lab.write_inventory(netfence_provider="existing", netfence_cluster_name="team", netfence_instance="team/lab",
+                        netfence_kubeconfig=str(kubeconfig), netfence_kube_context="team-ctx",
+                        netfence_namespaces=[{"name": n} for n in names])
+
+
+def test_teardown_deletes_only_this_inventorys_objects_and_namespaces(lab: Lab) -> None:
     with ApiDouble(("default", "kube-system", "team-a")) as api:
-        api.put("namespaces", {"apiVersion": "v1", "kind": "Namespace",
-                               "metadata": {"name": "netfence-lab", "labels": dict(OWNED)}})
+        api.put("namespaces", namespace("dev", dict(OWNED), dict(INSTANCE)))
+        api.put("namespaces", namespace("shared", dict(OWNED), {"netfence.io/instance": "team/other-inventory"}))
+        api.put("namespaces", namespace("elsewhere", dict(OWNED), {"netfence.io/instance": "team/other-inventory"}))
+        api.put("networkpolicies", netpol("dev", "netfence-default-deny", OWNED))
         api.put("networkpolicies", netpol("team-a", "netfence-default-deny", OWNED))
         api.put("networkpolicies", netpol("team-a", "teams-own-policy"))
+        api.put("networkpolicies", netpol("elsewhere", "netfence-default-deny", OWNED))  # not this inventory's namespace
         api.put("pods", {"apiVersion": "v1", "kind": "Pod",
                          "metadata": {"name": "netfence-probe", "namespace": "team-a", "labels": dict(OWNED)},
                          "spec": {"containers": [{"name": "probe", "image": "agnhost"}]}})
         api.put("pods", {"apiVersion": "v1", "kind": "Pod",
                          "metadata": {"name": "team-app", "namespace": "team-a"},
                          "spec": {"containers": [{"name": "app", "image": "app"}]}})
-        kubeconfig = api.write_kubeconfig(lab.root / "kubeconfig", context="team-ctx")
-        lab.write_inventory(netfence_provider="existing", netfence_cluster_name="team",
-                            netfence_kubeconfig=str(kubeconfig), netfence_kube_context="team-ctx")
-        # the double serves namespaces, pods, services and networkpolicies only
-        kinds = [{"kind": "NetworkPolicy", "api_version": "networking.k8s.io/v1"},
-                 {"kind": "Pod", "api_version": "v1"},
-                 {"kind": "Service", "api_version": "v1"},
-                 {"kind": "Namespace", "api_version": "v1"}]
-        run = lab.run("teardown.yml", extra={"cluster_teardown_kinds": kinds})
+        inventory(lab, api, ["dev", "team-a", "shared"])
+        run = lab.run("teardown.yml")
         assert run.rc == 0, run.failure() or run.stderr[-2000:]
-        assert api.names("networkpolicies") == ["team-a/teams-own-policy"]
+        assert api.names("networkpolicies") == ["elsewhere/netfence-default-deny", "team-a/teams-own-policy"]
         assert api.names("pods") == ["team-a/team-app"]
-        assert "netfence-lab" not in api.names("namespaces")
-        assert {"default", "kube-system", "team-a"} <= set(api.names("namespaces"))
-        deletes = [c for c in api.calls if c["method"] == "DELETE"]
-        assert len(deletes) == 3
+        # dev was this inventory's; shared and elsewhere carry netfence's label but another instance
+        assert set(api.names("namespaces")) == {"default", "kube-system", "team-a", "shared", "elsewhere"}
+        assert "another inventory created them" in run.stdout
+        # every read is per namespace: no cluster-scope list of a namespaced kind
+        assert not [c for c in api.calls if c["method"] == "GET" and not c["namespace"] and not c["name"]
+                    and c["plural"] != "namespaces"]
+
+
+def test_a_namespace_holding_a_users_objects_is_kept_unless_asked(lab: Lab) -> None:
+    with ApiDouble(("default", "kube-system")) as api:
+        api.put("namespaces", namespace("dev", dict(OWNED), dict(INSTANCE)))
+        api.put("networkpolicies", netpol("dev", "netfence-default-deny", OWNED))
+        api.put("configmaps", {"apiVersion": "v1", "kind": "ConfigMap",
+                               "metadata": {"name": "team-settings", "namespace": "dev"}, "data": {"a": "b"}})
+        api.put("configmaps", {"apiVersion": "v1", "kind": "ConfigMap",  # every namespace has it
+                               "metadata": {"name": "kube-root-ca.crt", "namespace": "dev"}, "data": {"ca.crt": "x"}})
+        inventory(lab, api, ["dev"])
+        run = lab.run("teardown.yml")
+        assert run.rc != 0
+        assert "Kept namespace(s) dev" in run.failure() and "dev: ConfigMap team-settings" in run.failure()
+        assert "netfence_teardown_delete_foreign=true" in run.failure()
+        assert "dev" in api.names("namespaces") and api.names("networkpolicies") == []  # netfence's own went
+        run = lab.run("teardown.yml", extra={"netfence_teardown_delete_foreign": True})
+        assert run.rc == 0, run.failure() or run.stderr[-2000:]
+        assert "dev" not in api.names("namespaces")
+
+
+def test_teardown_in_check_mode_deletes_nothing(lab: Lab) -> None:
+    with ApiDouble(("default", "kube-system")) as api:
+        api.put("namespaces", namespace("dev", dict(OWNED), dict(INSTANCE)))
+        api.put("networkpolicies", netpol("dev", "netfence-default-deny", OWNED))
+        inventory(lab, api, ["dev"])
+        run = lab.run("teardown.yml", check=True)
+        assert run.rc == 0, run.failure() or run.stderr[-2000:]
+        assert [c for c in api.calls if c["method"] == "DELETE" and not c["dry_run"]] == []
+        assert "dev" in api.names("namespaces") and api.names("networkpolicies") == ["dev/netfence-default-deny"]
 
 
 def test_teardown_deletes_rogue_pods_left_behind_by_their_annotation_only(lab: Lab) -> None:
