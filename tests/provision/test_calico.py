@@ -133,3 +133,60 @@ def test_every_supported_calico_version_has_all_three_pins() -> None:
             assert re.fullmatch(r"[0-9a-f]{64}", digest), (version, name)
     assert pins["3.31.7"]["sha256"]["operator-crds.yaml"] == UPSTREAM_V3_31_7_OPERATOR_CRDS
     assert pins["3.31.7"]["tag_commit"] == "94bd1d5b0e04459d4d1c83653e0335a9201248b8"
+
+
+# minikube v1.38.1 (kubernetes/minikube tag v1.38.1, pkg/minikube/cni/calico.yaml) deploys
+# `image: quay.io/calico/node:v3.31.3` with CALICO_IPV4POOL_IPIP "Always": Calico 3.31.3 with IPIP.
+MINIKUBE_1_38_1_CALICO = "3.31.3"
+
+
+def minikube_lab(lab: Lab) -> None:
+    seed_cluster(lab, provider="minikube", name="mk")
+    # the Minikube inventory still names netfence's release: it must not reach the evidence
+    lab.write_inventory(netfence_provider="minikube", netfence_cluster_name="mk", netfence_kube_context="mk",
+                        netfence_pod_subnet="10.244.0.0/16", netfence_calico_install_method="manifest",
+                        netfence_calico_version="v3.31.7", netfence_calico_encapsulation="VXLAN")
+
+
+def provision_record(lab: Lab, cluster: str) -> dict:
+    records = sorted((lab.root / "evidence" / cluster).glob("*/provision.json"))
+    assert len(records) == 1
+    return json.loads(records[0].read_text())
+
+
+def test_minikube_evidence_records_the_calico_the_cluster_runs(lab: Lab) -> None:
+    minikube_lab(lab)
+    run = lab.run("provision.yml", "--tags", "calico")
+    assert run.rc == 0, run.failure()
+    assert not [c for c in lab.calls("kubectl") if "apply" in c]  # Minikube installed it; netfence installs nothing
+    calico = provision_record(lab, "mk")["calico"]
+    assert calico["version"] == MINIKUBE_1_38_1_CALICO
+    assert calico["encapsulation"] == "IPIP"
+    assert calico["install_method"] == "minikube --cni=calico"
+    assert calico["installed_by_netfence"] is False
+    assert "quay.io/calico/node:v3.31.3" in calico["version_source"]
+    assert calico["version_error"] is None and calico["encapsulation_error"] is None
+    assert calico["manifests"] == [] and calico["manifest_pin"] is None
+    assert "3.31.7" not in json.dumps(calico)
+    assert "VXLAN" not in json.dumps(calico)
+
+
+def test_minikube_evidence_says_why_when_calico_cannot_be_read(lab: Lab) -> None:
+    minikube_lab(lab)
+    lab.env["NETFENCE_FAKE_CNI"] = "none"
+    run = lab.run("provision.yml", "--tags", "calico")
+    assert run.rc == 0, run.failure()
+    calico = provision_record(lab, "mk")["calico"]
+    assert calico["version"] is None and calico["encapsulation"] is None
+    assert 'daemonsets.apps "calico-node" not found' in calico["version_error"]
+    assert 'resource type "ippools"' in calico["encapsulation_error"]
+    assert "3.31.7" not in json.dumps(calico)
+
+
+def test_minikube_evidence_without_the_calico_stage_records_no_version(lab: Lab) -> None:
+    minikube_lab(lab)
+    run = lab.run("provision.yml", "--tags", "cluster")
+    assert run.rc == 0, run.failure()
+    calico = provision_record(lab, "mk")["calico"]
+    assert calico["version"] is None
+    assert calico["version_error"].startswith("not read")
