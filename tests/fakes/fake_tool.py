@@ -11,6 +11,8 @@ Environment:
   NETFENCE_FAKE_DOCKER  "up" (default) or "down": whether `docker info` reaches a daemon.
   NETFENCE_FAKE_CALICO  "ready" (default) or "never": TigeraStatus calico Available or not.
   NETFENCE_FAKE_CNI     daemonsets present in kube-system: calico | cilium | kindnet | flannel | none.
+                        On a Minikube cluster, "calico" also serves minikube v1.38.1's calico-node
+                        DaemonSet and the IP pool it creates; anything else makes both reads fail.
   NETFENCE_FAKE_KIND_VERSION / _KUBECTL_VERSION / _MINIKUBE_VERSION: versions reported. minikube start
                         refuses Kubernetes versions its release does not support, as offline.
 """
@@ -217,6 +219,27 @@ DAEMONSETS = {
 }
 
 
+# What `minikube start --cni=calico` deploys, as minikube v1.38.1 declares it (kubernetes/minikube tag
+# v1.38.1, pkg/minikube/cni/calico.yaml, DaemonSet kube-system/calico-node, container calico-node:
+# `image: quay.io/calico/node:v3.31.3`, env CALICO_IPV4POOL_IPIP "Always", CALICO_IPV4POOL_VXLAN "Never").
+MINIKUBE_CALICO_NODE = {
+    "apiVersion": "apps/v1", "kind": "DaemonSet",
+    "metadata": {"name": "calico-node", "namespace": "kube-system"},
+    "spec": {"template": {"spec": {
+        "initContainers": [{"name": "install-cni", "image": "quay.io/calico/cni:v3.31.3"}],
+        "containers": [{"name": "calico-node", "image": "quay.io/calico/node:v3.31.3", "env": [
+            {"name": "CALICO_IPV4POOL_IPIP", "value": "Always"},
+            {"name": "CALICO_IPV4POOL_VXLAN", "value": "Never"},
+            {"name": "CALICO_IPV6POOL_VXLAN", "value": "Never"}]}]}}},
+}
+# The pool calico-node creates from that env on first start (the manifest leaves CALICO_IPV4POOL_CIDR
+# commented out; minikube's pod CIDR for Calico is 10.244.0.0/16).
+MINIKUBE_CALICO_IPPOOLS = {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPoolList", "items": [
+    {"apiVersion": "crd.projectcalico.org/v1", "kind": "IPPool", "metadata": {"name": "default-ipv4-ippool"},
+     "spec": {"cidr": "10.244.0.0/16", "ipipMode": "Always", "vxlanMode": "Never", "natOutgoing": True,
+              "nodeSelector": "all()", "blockSize": 26}}]}
+
+
 def _documents(path: Path) -> list[str]:
     return re.split(r"(?m)^---\s*$", path.read_text(encoding="utf-8")) if path.is_file() else []
 
@@ -323,6 +346,17 @@ def kubectl(argv: list[str]) -> int:
     if args[:2] == ["get", "events"]:
         print("LAST SEEN   TYPE      REASON      OBJECT                  MESSAGE")
         print("30s         Warning   Unhealthy   pod/calico-node-x7k2p   Readiness probe failed: calico/node is not ready")
+        return 0
+    minikube_calico = bool(state["minikube"]) and os.environ.get("NETFENCE_FAKE_CNI", "calico") == "calico"
+    if args[:3] == ["get", "daemonset", "calico-node"] and opt(argv, "--namespace", "-n") == "kube-system":
+        if not minikube_calico:
+            return fail('Error from server (NotFound): daemonsets.apps "calico-node" not found')
+        print(json.dumps(MINIKUBE_CALICO_NODE))
+        return 0
+    if args[:2] == ["get", "ippools.crd.projectcalico.org"]:
+        if not minikube_calico:
+            return fail('error: the server doesn\'t have a resource type "ippools"')
+        print(json.dumps(MINIKUBE_CALICO_IPPOOLS))
         return 0
     if args[:2] in (["get", "daemonsets"], ["get", "ds"]):
         cni = os.environ.get("NETFENCE_FAKE_CNI", "calico")

@@ -115,6 +115,12 @@ def test_evidence_records_the_calico_manifests_by_sha256(lifecycle: dict[str, An
     for name in ("operator-crds.yaml", "tigera-operator.yaml"):
         assert manifests[name]["sha256"] == hashlib.sha256(FAKE_MANIFESTS[name].encode()).hexdigest()
         assert manifests[name]["url"].endswith(f"/calico/v{CALICO_VERSION}/manifests/{name}")
+        # the lab's fake files are checked against the sums its inventory supplies, and the record says so
+        assert manifests[name]["expected_sha256"] == hashlib.sha256(FAKE_MANIFESTS[name].encode()).hexdigest()
+        assert manifests[name]["verified_against"] == "calico_manifest_checksums (supplied by the inventory)"
+    assert first["calico"]["manifest_checksums_verified"] is True
+    assert first["calico"]["manifest_checksums_published_upstream"] is False
+    assert first["calico"]["manifest_pin"]["commit"] == "94bd1d5b0e04459d4d1c83653e0335a9201248b8"  # tag v3.31.7
     assert first["kind_node_image"] == NODE_IMAGE
     assert first["calico"]["version"] == CALICO_VERSION
 
