@@ -39,7 +39,7 @@ def owned_names(objects: Any, instance: str | None = None, unmarked: bool = Fals
         if not owned(obj):
             continue
         marked = (_meta(obj).get("annotations") or {}).get(INSTANCE_ANNOTATION)
-        if (not marked) if unmarked else owned(obj, instance):
+        if (not marked) if unmarked else (instance is None or marked == instance):
             out.append(str(_meta(obj).get("name")))
     return out
 
