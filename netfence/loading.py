@@ -76,6 +76,15 @@ def clip(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def elide(text: str, limit: int = 400) -> str:
+    """Text cut in the middle when longer than ``limit``: the start (what) and the end (usually
+    the reason) stay, with the number of characters left out in between."""
+    if len(text) <= limit:
+        return text
+    head, tail = limit * 2 // 3, limit // 4
+    return f"{text[:head]} ...[{len(text) - head - tail} characters left out]... {text[-tail:]}"
+
+
 def _bounded_repr(value: Any, limit: int) -> str:
     """``repr`` of (nested) plain data, stopping once ``limit`` characters are produced."""
     parts: list[str] = []
