@@ -71,6 +71,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except BrokenPipeError:
         return 0
+    except (OSError, UnicodeError, RecursionError, MemoryError) as exc:
+        # The readers turn these into NetfenceErrors with a fix; this is the net under them, so
+        # bad input or a bad environment never ends in a traceback.
+        print(f"netfence {args.command}: error: {_environment_error(exc)}", file=sys.stderr)
+        return NetfenceError.exit_code
+
+
+def _environment_error(exc: BaseException) -> str:
+    """One line for an OS, decode, nesting or memory error that reached the dispatcher."""
+    from netfence.loading import clip
+
+    if isinstance(exc, OSError):
+        where = exc.filename if exc.filename is not None else "input"
+        return clip(f"{where}: {exc.strerror or exc} (fix: check the path and its permissions)", 300)
+    if isinstance(exc, UnicodeError):
+        return clip(f"input is not UTF-8 text: {exc} (fix: save the files as UTF-8)", 300)
+    if isinstance(exc, RecursionError):
+        return "input is nested too deeply (fix: flatten it)"
+    return "out of memory reading the input (fix: check the input for YAML alias bombs or very large files)"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -76,13 +76,13 @@ def write_text(run_dir: Path, relpath: str, text: str, *, overwrite: bool = Fals
 
 
 def read_json(path: Path) -> Any:
-    """A run folder's JSON file, or None when it is absent; malformed JSON is a NetfenceError."""
-    if not path.is_file():
+    """A run folder's JSON file, or None when it is absent; an unreadable, non-UTF-8, malformed,
+    too large or too deeply nested file is a NetfenceError (see :mod:`netfence.loading`)."""
+    if not os.path.lexists(path):
         return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise NetfenceError(f"{path} is not valid JSON: {exc}") from None
+    from netfence import loading
+
+    return loading.read_json(path, "evidence file")
 
 
 def write_json(run_dir: Path, relpath: str, data: Any, *, overwrite: bool = False) -> Path:

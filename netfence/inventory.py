@@ -51,6 +51,13 @@ class Problem:
     message: str
     severity: str = "error"
 
+    def __post_init__(self) -> None:
+        # A message may quote the offending value; a huge (or alias-expanded) one is cut.
+        from netfence.loading import elide
+
+        object.__setattr__(self, "path", elide(str(self.path), 200))
+        object.__setattr__(self, "message", elide(str(self.message)))
+
     def __str__(self) -> str:
         return f"{self.severity.upper()} {self.path}: {self.message}"
 

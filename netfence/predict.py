@@ -292,17 +292,14 @@ def predict(
 
 def load_manifests_dir(path: str | Path) -> list[Any]:
     """Every document of every ``*.yaml``/``*.yml`` file in a folder (sorted), empty docs dropped."""
-    import yaml
+    from netfence import loading
 
     folder = Path(path)
     if not folder.is_dir():
         raise NetfenceError(f"manifests_dir {folder} is not a folder")
     docs: list[Any] = []
     for file in sorted(list(folder.glob("*.yaml")) + list(folder.glob("*.yml"))):
-        try:
-            docs.extend(d for d in yaml.safe_load_all(file.read_text(encoding="utf-8")) if d is not None)
-        except yaml.YAMLError as exc:
-            raise NetfenceError(f"{file}: not valid YAML: {exc}") from None
+        docs.extend(d for d in loading.load_yaml_all(loading.read_text(file, "manifest"), file) if d is not None)
     expanded: list[Any] = []
     for doc in docs:
         if isinstance(doc, Mapping) and doc.get("kind") == "List":

@@ -11,8 +11,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from netfence import loading
 from netfence.errors import NetfenceError
 from netfence.inventory import load_variables
 from netfence.validate import Plan, build_plan
@@ -28,20 +27,19 @@ def read_group_vars(inventory: str | Path) -> dict[str, Any]:
     """Merge ``group_vars/all.yml`` and ``group_vars/all/*.yml`` (sorted, later files win)."""
     root = Path(inventory)
     if not root.is_dir():
-        raise NetfenceError(f"inventory folder {root} does not exist")
+        what = "is not a folder" if root.exists() else "does not exist"
+        raise NetfenceError(f"inventory folder {root} {what} (fix: pass the folder that holds group_vars/, e.g. -i inventories/lab)")
     files = sorted(root.glob("group_vars/all.y*ml")) + sorted(root.glob("group_vars/all/*.y*ml"))
     if not files:
         raise NetfenceError(f"{root} has no group_vars/all/*.yml files")
     merged: dict[str, Any] = {}
     for path in files:
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise NetfenceError(f"{path} is not valid YAML: {exc}") from None
+        data = loading.read_yaml(path, "inventory file")
         if data is None:
             continue
         if not isinstance(data, dict):
-            raise NetfenceError(f"{path} must hold a mapping of variables")
+            raise NetfenceError(f"{path}: must hold a mapping of variables, not {type(data).__name__} "
+                                "(fix: write `name: value` lines)")
         merged.update(data)
     return merged
 

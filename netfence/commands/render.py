@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from netfence.commands._inventory import add_arguments, plan_from_args, print_warnings
+from netfence.commands._output import check_folder, write_files
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        check_folder(Path(args.out))
     plan, _ = plan_from_args(args)
     if args.out is None:
         sys.stdout.write("".join(plan.files.values()))
@@ -27,9 +30,8 @@ def run(args: argparse.Namespace) -> int:
             print(problem, file=sys.stderr)
         return 0
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    for relpath, text in plan.files.items():
-        (out / Path(relpath).name).write_text(text, encoding="utf-8")
+    check_folder(out)
+    write_files(out, {Path(relpath).name: text for relpath, text in plan.files.items()})
     print_warnings(plan)
     print(f"{len(plan.files)} files written to {out}")
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from netfence import evidence, junit, report
+from netfence import evidence, evidence_shapes, junit, report
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,6 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     loaded = report.load_run(args.run_dir)
+    evidence_shapes.check_run(loaded)
     built = report.build(loaded)
     markdown = report.to_markdown(built)
     phases = dict(loaded["phases"])
