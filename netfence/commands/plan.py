@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     plan, variables = plan_from_args(args)
     cluster = str(variables.get("netfence_cluster_name") or "netfence")
-    run_dir = evidence.create_run_dir(args.out, cluster)
+    run_dir = evidence.create_run_dir(args.out, cluster, stage="plan")
     evidence.write_json(run_dir, "run.json", {
         "run_id": run_dir.name,
         "cluster": cluster,
