@@ -118,6 +118,12 @@ def _sums(run_dir: Path, skip: frozenset[str] | set[str] = frozenset()) -> str:
     return "\n".join(lines) + "\n"
 
 
+def seal_needed(run_dir: Path) -> bool:
+    """True when :func:`seal` would change SHA256SUMS (a file was added, changed or removed)."""
+    sums = run_dir / CHECKSUMS
+    return not sums.is_file() or sums.read_text(encoding="utf-8", errors="replace") != _sums(run_dir)
+
+
 def seal(run_dir: Path) -> Path:
     """Checkpoint an open run: (re)write SHA256SUMS over every file but itself, ``INCOMPLETE``
     included. A sealed run (no ``INCOMPLETE``) is never written again: refused."""

@@ -17,7 +17,7 @@ description:
     C(INCOMPLETE) with the stage. An absent or empty O(run_dir) becomes a new run. A sealed,
     unsealed or tampered run is refused with the files named.
   - With O(action=seal), re-writes C(SHA256SUMS) of an open run after a stage added files
-    (C(INCOMPLETE) stays). A sealed run is refused.
+    (C(INCOMPLETE) stays); changed only when its bytes change. A sealed run is refused.
   - With O(action=verify), checks C(SHA256SUMS) and fails on any missing, changed or unlisted file;
     an open run fails unless O(allow_open). Writes nothing; runs in check mode too.
   - In check mode nothing is written; O(action=create) then returns RV(run_dir) as null.
@@ -175,10 +175,12 @@ def main() -> None:
             module.exit_json(changed=changed, state=current, run_dir=str(run_dir))
         if current == "missing":
             module.fail_json(msg=f"run folder {run_dir} does not exist")
-        if module.check_mode:
-            module.exit_json(changed=True, run_dir=str(run_dir))
-        evidence.seal(run_dir)
-        module.exit_json(changed=True, run_dir=str(run_dir))
+        if current != "open":
+            evidence.seal(run_dir)  # refuses with the reason
+        changed = evidence.seal_needed(run_dir)
+        if changed and not module.check_mode:
+            evidence.seal(run_dir)
+        module.exit_json(changed=changed, run_dir=str(run_dir))
     except NetfenceError as exc:
         module.fail_json(msg=str(exc))
 
