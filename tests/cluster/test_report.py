@@ -224,7 +224,6 @@ def test_blast_radius_disagreements_alone_fail_the_gate(run_copy, capsys):
     assert main(["report", "--run-dir", str(run), "--fail-on-disagreement"]) == 1
     err = capsys.readouterr().err
     assert "2 blast-radius disagreement(s)" in err and "probe disagreement" not in err
-    assert "No disagreements" not in (run / "report.md").read_text().split("## Blast radius")[1] or True
 
 
 @pytest.mark.parametrize("edit, reason", [
