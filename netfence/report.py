@@ -42,6 +42,40 @@ def load_run(run_dir: str | Path) -> dict[str, Any]:
     }
 
 
+OUTCOMES = ("allowed", "blocked", "refused", "dns-error", "error")
+# The rounds a lab run records (site.yml); the gate fails when one of them is missing or empty.
+ROUNDS = ("before", "after", "blast-radius")
+ROUND_FILES = {**PHASE_FILES, "blast-radius": BLAST_FILE}
+
+
+def gate_problems(run: Mapping[str, Any], built: Mapping[str, Any], expected: Iterable[str] = ROUNDS) -> list[str]:
+    """Why ``--fail-on-disagreement`` fails: expected rounds missing, empty or all errors, no
+    predictions, and every disagreement (probe rounds and blast radius). Empty: the gate passes."""
+    problems = []
+    rounds = {**(run.get("phases") or {}), **({"blast-radius": run["blast"]} if run.get("blast") is not None else {})}
+    for phase in expected:
+        where = ROUND_FILES.get(phase, phase)
+        records = (rounds.get(phase) or {}).get("records") if isinstance(rounds.get(phase), Mapping) else None
+        if phase not in rounds:
+            problems.append(f"{where} is missing: the {phase} round was expected")
+        elif not records:
+            problems.append(f"{where} recorded no probes: the {phase} round measured nothing")
+        elif all(r.get("outcome") == "error" for r in records):
+            problems.append(f"every probe in {where} errored: the {phase} round measured nothing")
+    if "after" in expected and run.get("predicted") is None:
+        problems.append("predicted/matrix.json is missing: the after round has no prediction to be judged against")
+    dis = built.get("disagreements") or []
+    if dis:
+        problems.append(f"{len(dis)} probe disagreement(s): " + ", ".join(f"{d['phase']} {d['name']}" for d in dis[:10])
+                        + (" ..." if len(dis) > 10 else ""))
+    blast = [(b["source"], r) for b in built.get("blast") or [] for r in b["disagreements"]]
+    if blast:
+        problems.append(f"{len(blast)} blast-radius disagreement(s): " + ", ".join(
+            f"{src} -> {r['target']}:{r['port']} observed {r['observed']}, predicted {r['predicted']}" for src, r in blast[:10])
+                        + (" ..." if len(blast) > 10 else ""))
+    return problems
+
+
 def likely_cause(outcome: str, wanted: str, detail: str = "", before: str | None = None) -> str:
     """Why an observed outcome may differ from what was predicted or expected."""
     if outcome == "allowed" and wanted == "blocked":
@@ -240,7 +274,7 @@ def _blast(observed: Any, predicted: Any, api: Mapping[str, Any] | None = None) 
             tgt, port = rec["target"], int(rec["port"])
             key = ("dns", rec["protocol"], 53) if tgt["kind"] == "dns" else (tgt["kind"], tgt["ref"], port)
             p = pred.get(key, pred.get(("any", tgt["ref"], port), pred.get(("any", _target_label(rec), port))))
-            rows.append({"target": _target_label(rec), "port": rec["port"], "protocol": rec["protocol"], "observed": rec["outcome"],
+            rows.append({"name": rec["name"], "target": _target_label(rec), "port": rec["port"], "protocol": rec["protocol"], "observed": rec["outcome"],
                          "predicted": None if p is None else ("allowed" if p else "blocked")})
         entries.append({
             "source": _source_label(records[0]),

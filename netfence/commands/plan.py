@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     cluster = str(variables.get("netfence_cluster_name") or "netfence")
     with created_folders(out / cluster):
         try:
-            run_dir = evidence.create_run_dir(out, cluster)
+            run_dir = evidence.create_run_dir(out, cluster, stage="plan")
         except OSError as exc:
             raise os_error(out, exc, "create the run folder") from None
         try:

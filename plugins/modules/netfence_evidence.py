@@ -6,17 +6,26 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: netfence_evidence
-short_description: Create or seal a netfence evidence run folder
+short_description: Create, open, seal or verify a netfence evidence run folder
 description:
-  - With O(action=create), creates C(<root>/<cluster>/<run-id>/) and writes C(run.json).
-    A run folder is never reused, so a run never overwrites another.
-  - With O(action=seal), writes C(SHA256SUMS) over every file of the run folder.
+  - A run folder is I(open) while it holds C(INCOMPLETE) (from its first byte) and I(sealed) once
+    the report stage removed it; a sealed run is never written again (see docs/evidence.md).
+  - With O(action=create), creates C(<root>/<cluster>/<run-id>/) with C(INCOMPLETE), C(run.json)
+    and C(SHA256SUMS). A run folder is never reused, so a run never overwrites another.
+  - With O(action=open), lets O(stage) write into O(run_dir) - an open run whose C(SHA256SUMS)
+    matches, planned (when O(inventory_sha256) is given) from the same inventory - and marks
+    C(INCOMPLETE) with the stage. An absent or empty O(run_dir) becomes a new run. A sealed,
+    unsealed or tampered run is refused with the files named.
+  - With O(action=seal), re-writes C(SHA256SUMS) of an open run after a stage added files
+    (C(INCOMPLETE) stays); changed only when its bytes change. A sealed run is refused.
+  - With O(action=verify), checks C(SHA256SUMS) and fails on any missing, changed or unlisted file;
+    an open run fails unless O(allow_open). Writes nothing; runs in check mode too.
   - In check mode nothing is written; O(action=create) then returns RV(run_dir) as null.
 options:
   action:
     description: What to do.
     type: str
-    choices: [create, seal]
+    choices: [create, open, seal, verify]
     default: create
   root:
     description: Evidence root folder (O(action=create)).
@@ -25,12 +34,28 @@ options:
     description: Cluster name, the sub-folder of O(root) (O(action=create)).
     type: str
   info:
-    description: Extra facts recorded in C(run.json) (inventory, context, stages). Never put secrets here.
+    description: Extra facts recorded in C(run.json) (inventory, context, stage) when a run is created. Never put secrets here.
     type: dict
     default: {}
+  stage:
+    description: The stage about to write (O(action=create) and O(action=open)), recorded in C(INCOMPLETE).
+    type: str
+    default: ""
+  inventory_sha256:
+    description:
+      - Fingerprint of the plan's input (O(action=open)). A run that recorded another one is refused;
+        a run that recorded none records this one in C(run.json).
+    type: str
+  inventory:
+    description: The inventory's name or path, recorded with O(inventory_sha256) and named in a refusal.
+    type: str
   run_dir:
-    description: The run folder to seal (O(action=seal)).
+    description: The run folder (O(action=open), O(action=seal), O(action=verify)).
     type: path
+  allow_open:
+    description: With O(action=verify), accept an open (incomplete) run whose checksums match.
+    type: bool
+    default: false
 author: netfence maintainers
 """
 
@@ -39,10 +64,17 @@ EXAMPLES = r"""
   netfence_evidence:
     root: "{{ netfence_evidence_dir }}"
     cluster: "{{ netfence_cluster_name }}"
+    stage: plan
     info: {inventory: "{{ inventory_dir }}"}
   register: run
 
-- name: Seal it
+- name: Let the probe stage write into it
+  netfence_evidence:
+    action: open
+    run_dir: "{{ run.run_dir }}"
+    stage: probe-after
+
+- name: Re-seal it after the stage wrote
   netfence_evidence:
     action: seal
     run_dir: "{{ run.run_dir }}"
@@ -57,6 +89,15 @@ run_id:
   description: The run id (the folder's name).
   returned: action=create and not check mode
   type: str
+state:
+  description: C(open), C(sealed), C(unsealed), C(empty) or C(missing), before the action.
+  returned: action=open or action=verify
+  type: str
+problems:
+  description: What does not match SHA256SUMS (O(action=verify)); empty when intact.
+  returned: action=verify
+  type: list
+  elements: str
 """
 
 import datetime
@@ -75,41 +116,71 @@ else:
     IMPORT_ERROR = None
 
 
+def _record(params: dict) -> dict:
+    return {
+        "cluster": params["cluster"],
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "netfence_version": NETFENCE_VERSION,
+        **({"stage": params["stage"]} if params["stage"] else {}),
+        **params["info"],
+    }
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
-            "action": {"type": "str", "choices": ["create", "seal"], "default": "create"},
+            "action": {"type": "str", "choices": ["create", "open", "seal", "verify"], "default": "create"},
             "root": {"type": "path"},
             "cluster": {"type": "str"},
             "info": {"type": "dict", "default": {}},
+            "stage": {"type": "str", "default": ""},
+            "inventory_sha256": {"type": "str"},
+            "inventory": {"type": "str"},
             "run_dir": {"type": "path"},
+            "allow_open": {"type": "bool", "default": False},
         },
-        required_if=[("action", "create", ("root", "cluster")), ("action", "seal", ("run_dir",))],
+        required_if=[("action", "create", ("root", "cluster")), ("action", "open", ("run_dir",)),
+                     ("action", "seal", ("run_dir",)), ("action", "verify", ("run_dir",))],
         supports_check_mode=True,
     )
     require_netfence(module, IMPORT_ERROR)
     params = module.params
+    action = params["action"]
     try:
-        if params["action"] == "create":
+        if action == "create":
             if module.check_mode:
                 module.exit_json(changed=True, run_dir=None, msg="check mode: no run folder created")
-            run_dir = evidence.create_run_dir(params["root"], params["cluster"])
-            record = {
-                "run_id": run_dir.name,
-                "cluster": params["cluster"],
-                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                "netfence_version": NETFENCE_VERSION,
-                **params["info"],
-            }
-            evidence.write_json(run_dir, "run.json", record)
+            run_dir = evidence.create_run_dir(params["root"], params["cluster"], stage=params["stage"])
+            evidence.write_json(run_dir, "run.json", {"run_id": run_dir.name, **_record(params)})
+            evidence.seal(run_dir)
             module.exit_json(changed=True, run_dir=str(run_dir), run_id=run_dir.name)
         run_dir = Path(params["run_dir"])
-        if not run_dir.is_dir():
+        current = evidence.state(run_dir)
+        if action == "verify":
+            problems = evidence.verify(run_dir) if current in ("open", "sealed") else [f"the run is {current}"]
+            if problems or (current == "open" and not params["allow_open"]):
+                reason = "; ".join(problems) if problems else f"{evidence.INCOMPLETE} is present: the run is incomplete"
+                module.fail_json(msg=f"{run_dir}: {reason}", state=current, problems=problems, run_dir=str(run_dir))
+            module.exit_json(changed=False, state=current, problems=[], run_dir=str(run_dir))
+        if action == "open":
+            if current in ("missing", "empty"):
+                if not module.check_mode:
+                    evidence.start_run(run_dir, {**_record({**params, "cluster": params["cluster"] or run_dir.parent.name}),
+                                                 **({"inventory_sha256": params["inventory_sha256"]} if params["inventory_sha256"] else {}),
+                                                 **({"inventory": params["inventory"]} if params["inventory"] else {})},
+                                       params["stage"])
+                module.exit_json(changed=True, state=current, run_dir=str(run_dir))
+            changed = evidence.open_run(run_dir, params["stage"], inventory_sha256=params["inventory_sha256"],
+                                        inventory=params["inventory"], dry_run=module.check_mode)
+            module.exit_json(changed=changed, state=current, run_dir=str(run_dir))
+        if current == "missing":
             module.fail_json(msg=f"run folder {run_dir} does not exist")
-        if module.check_mode:
-            module.exit_json(changed=True, run_dir=str(run_dir))
-        evidence.seal(run_dir)
-        module.exit_json(changed=True, run_dir=str(run_dir))
+        if current != "open":
+            evidence.seal(run_dir)  # refuses with the reason
+        changed = evidence.seal_needed(run_dir)
+        if changed and not module.check_mode:
+            evidence.seal(run_dir)
+        module.exit_json(changed=changed, run_dir=str(run_dir))
     except NetfenceError as exc:
         module.fail_json(msg=str(exc))
 

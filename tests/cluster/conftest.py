@@ -31,9 +31,11 @@ def kubeconfig(api, tmp_path) -> Path:
 
 @pytest.fixture
 def run_dir(tmp_path) -> Path:
-    path = tmp_path / "evidence" / "netfence-test" / "20261126T110500Z-abc123"
-    (path / "manifests").mkdir(parents=True)
-    (path / "run.json").write_text(json.dumps({"run_id": path.name}))
+    """An open run folder, as the plan stage leaves it (INCOMPLETE, run.json, SHA256SUMS)."""
+    from netfence import evidence
+
+    path = evidence.start_run(tmp_path / "evidence" / "netfence-test" / "20261126T110500Z-abc123", {}, "test")
+    (path / "manifests").mkdir()
     return path
 
 

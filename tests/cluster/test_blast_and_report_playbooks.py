@@ -1,7 +1,8 @@
 """playbooks/blast_radius.yml then playbooks/report.yml on the same run folder, against the API double.
 
 The double has no exec, so every blast-radius probe is an ``error`` record: this proves discovery,
-the rogue pod's lifecycle, the evidence files, the report and the seal, not reachability."""
+the rogue pod's lifecycle, the evidence files, the report and the seal, not reachability - and that
+such a run, which measured nothing, never passes the report gate."""
 
 from __future__ import annotations
 
@@ -48,13 +49,36 @@ def test_blast_radius_then_report_and_seal(api, playbook, run_dir):
     assert json.loads((run_dir / "api-server.json").read_text()) == {
         "schema_version": 1, "service": "default/kubernetes", "endpoints": [], "predicted": []}
 
-    rc, out, err = playbook.run("report.yml", {"netfence_run_dir": str(run_dir)})
-    assert rc == 0, failure_messages(out) or err
+    # The report is written and the run sealed; but every probe errored and the before/after rounds
+    # are missing: the gate fails, and JUnit shows the missing rounds as failures, not as 0 tests.
+    rc, out, err = playbook.run("report.yml", {"netfence_run_dir": str(run_dir), "report_fail_on_disagreement": True})
+    assert rc != 0
+    messages = failure_messages(out)
+    assert "every probe in blast-radius.json errored" in messages and "probes/before.json is missing" in messages
     report = (run_dir / "report.md").read_text()
     assert "## Blast radius" in report and "phases without evidence: before, after" in report
-    suites = ET.parse(run_dir / "junit.xml").getroot().findall("testsuite")
-    assert [s.get("name") for s in suites] == ["netfence.blast-radius"] and suites[0].get("errors") == "5"
-    assert evidence.verify(run_dir) == []
+    suites = {s.get("name"): s for s in ET.parse(run_dir / "junit.xml").getroot().findall("testsuite")}
+    assert list(suites) == ["netfence.before", "netfence.after", "netfence.blast-radius"]
+    assert suites["netfence.blast-radius"].get("errors") == "5"
+    assert suites["netfence.before"].get("failures") == suites["netfence.after"].get("failures") == "1"
+    assert evidence.state(run_dir) == "sealed" and evidence.verify(run_dir) == []
+
+    # A sealed run is never written again: report.yml on it verifies and writes nothing ...
+    sums = (run_dir / "SHA256SUMS").read_bytes()
+    rc, out, err = playbook.run("report.yml", {"netfence_run_dir": str(run_dir)})
+    assert rc == 0, failure_messages(out) or err
+    assert (run_dir / "SHA256SUMS").read_bytes() == sums
+    # ... and refuses it, naming the files, once it was tampered with; nothing re-seals over the edit
+    (run_dir / "blast-radius.json").write_text((run_dir / "blast-radius.json").read_text().replace('"error"', '"blocked"'))
+    (run_dir / "extra.md").write_text("added later\n")
+    rc, out, err = playbook.run("report.yml", {"netfence_run_dir": str(run_dir)})
+    assert rc != 0
+    messages = failure_messages(out)
+    assert "blast-radius.json: checksum mismatch" in messages and "extra.md: not in SHA256SUMS" in messages
+    assert (run_dir / "SHA256SUMS").read_bytes() == sums
+    # and no later stage writes into it
+    rc, out, err = playbook.run("blast_radius.yml", {"netfence_run_dir": str(run_dir), "blast_radius_namespaces": ["dev"]})
+    assert rc != 0 and "a sealed run is never written again" in failure_messages(out)
 
 
 def test_a_rogue_pod_lands_in_every_inventory_namespace_by_default(api, playbook, run_dir):

@@ -83,11 +83,22 @@ def test_evidence_module_creates_and_seals(tmp_path: Path, ansible_env: dict[str
     assert made.returncode == 0, made.stdout + made.stderr
     (run_dir,) = (tmp_path / "lab").iterdir()
     assert json.loads((run_dir / "run.json").read_text())["cluster"] == "lab"
+    assert evidence.state(run_dir) == "open" and evidence.verify(run_dir) == []  # sealed as created, still open
 
+    (run_dir / "probes").mkdir()
+    (run_dir / "probes" / "before.json").write_text("{}")
     sealed = subprocess.run([*base, "-a", f"action=seal run_dir={run_dir}"],
                             capture_output=True, text=True, env=ansible_env)
     assert sealed.returncode == 0, sealed.stdout + sealed.stderr
     assert evidence.verify(run_dir) == []
+
+    (run_dir / "probes" / "before.json").write_text('{"edited": true}')
+    opened = subprocess.run([*base, "-a", f"action=open run_dir={run_dir} stage=probe-after"],
+                            capture_output=True, text=True, env=ansible_env)
+    assert opened.returncode != 0 and "probes/before.json: checksum mismatch" in opened.stdout
+    checked = subprocess.run([*base, "-a", f"action=verify run_dir={run_dir} allow_open=true"],
+                             capture_output=True, text=True, env=ansible_env)
+    assert checked.returncode != 0 and "probes/before.json: checksum mismatch" in checked.stdout
 
 
 def test_modules_say_how_to_fix_a_python_without_netfence(tmp_path: Path, ansible_env: dict[str, str]) -> None:
@@ -113,3 +124,78 @@ def test_read_json_gives_none_for_an_absent_file_and_names_a_malformed_one(tmp_p
         evidence.read_json(tmp_path / "before.json")
     (tmp_path / "ok.json").write_text('{"records": []}')
     assert evidence.read_json(tmp_path / "ok.json") == {"records": []}
+
+
+def test_a_run_is_incomplete_from_its_first_byte_until_it_is_sealed(tmp_path: Path) -> None:
+    run = evidence.create_run_dir(tmp_path, "lab", stage="plan")
+    assert [p.name for p in run.iterdir()] == [evidence.INCOMPLETE]  # before anything else is written
+    assert "stage 'plan'" in (run / evidence.INCOMPLETE).read_text()
+    evidence.write_json(run, "run.json", {"run_id": run.name})
+    evidence.seal(run)
+    assert evidence.state(run) == "open" and evidence.INCOMPLETE in (run / evidence.CHECKSUMS).read_text()
+    with pytest.raises(NetfenceError, match="is incomplete"):
+        evidence.check_readable(run)
+    assert "is incomplete" in evidence.check_readable(run, inspect=True)[0]
+    evidence.finalize(run)
+    assert evidence.state(run) == "sealed" and not (run / evidence.INCOMPLETE).exists()
+    assert evidence.verify(run) == [] and evidence.check_readable(run) == []
+    check = subprocess.run(["sha256sum", "-c", evidence.CHECKSUMS], cwd=run, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+
+
+def test_removing_the_incomplete_marker_by_hand_is_tampering(tmp_path: Path) -> None:
+    run = evidence.start_run(tmp_path / "lab" / "r1", {}, "probe-after")
+    (run / evidence.INCOMPLETE).unlink()
+    with pytest.raises(NetfenceError, match="INCOMPLETE: missing"):
+        evidence.check_readable(run)
+
+
+def test_a_sealed_run_is_never_written_again(tmp_path: Path) -> None:
+    run = evidence.start_run(tmp_path / "lab" / "r1", {}, "plan")
+    evidence.finalize(run)
+    for write in (lambda: evidence.seal(run), lambda: evidence.open_run(run, "plan"), lambda: evidence.finalize(run),
+                  lambda: evidence.start_run(run, {}, "plan")):
+        with pytest.raises(NetfenceError):
+            write()
+    assert evidence.verify(run) == []
+
+
+def test_a_stage_refuses_a_tampered_open_run_naming_the_files(tmp_path: Path) -> None:
+    run = evidence.start_run(tmp_path / "lab" / "r1", {}, "plan")
+    evidence.write_text(run, "manifests/dev.yaml", "kind: NetworkPolicy\n")
+    evidence.seal(run)
+    (run / "manifests" / "dev.yaml").write_text("kind: NetworkPolicy  # edited\n")
+    (run / "stray.txt").write_text("x")
+    with pytest.raises(NetfenceError, match=r"manifests/dev.yaml: checksum mismatch; stray.txt: not in SHA256SUMS"):
+        evidence.open_run(run, "probe-before")
+    assert "stage 'plan'" in (run / evidence.INCOMPLETE).read_text()  # nothing was written
+
+
+def test_a_run_planned_from_one_inventory_is_never_replanned_from_another(tmp_path: Path) -> None:
+    run = evidence.start_run(tmp_path / "lab" / "r1", {"inventory": "inventories/lab", "inventory_sha256": "a" * 64}, "plan")
+    assert evidence.open_run(run, "plan", inventory_sha256="a" * 64) is False  # same inventory, same stage: nothing changes
+    with pytest.raises(NetfenceError, match="planned from another inventory"):
+        evidence.open_run(run, "plan", inventory_sha256="b" * 64, inventory="inventories/other")
+    with pytest.raises(NetfenceError, match="planned from another inventory"):
+        evidence.open_run(run, "plan", inventory_sha256="b" * 64, dry_run=True)
+    assert evidence.open_run(run, "probe-before") is True and evidence.verify(run) == []
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda p: None, "missing"),
+    (lambda p: p.mkdir(), "empty"),
+    (lambda p: (p.mkdir(), (p / "x.json").write_text("{}")), "unsealed"),
+])
+def test_folders_that_are_not_open_runs_are_never_written_into(tmp_path: Path, make, expected) -> None:
+    path = tmp_path / "run"
+    make(path)
+    assert evidence.state(path) == expected
+    with pytest.raises(NetfenceError):
+        evidence.open_run(path, "probe-after")
+
+
+def test_a_malformed_checksum_line_is_a_problem(tmp_path: Path) -> None:
+    run = evidence.start_run(tmp_path / "lab" / "r1", {}, "plan")
+    with (run / evidence.CHECKSUMS).open("a") as sums:
+        sums.write("not-a-digest  ../../etc/passwd\n")
+    assert evidence.verify(run) == [f"{evidence.CHECKSUMS} line 3: malformed"]

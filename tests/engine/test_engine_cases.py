@@ -120,13 +120,16 @@ def test_upstream_reachability_rules() -> None:
     assert not t[("x/b", "x/a")] and not t[("y/a", "x/b")] and t[("y/a", "x/a")] and t[("x/b", "y/a")]
 
 
-def test_shared_cases_are_present_in_ci() -> None:
-    """In CI the shared upstream tables lie beside the clone; a silent skip there would hide a failure."""
+def test_shared_cases_are_present_when_required() -> None:
+    """The project's own CI (.ci/run) lays the shared upstream tables beside the clone and sets
+    NETFENCE_REQUIRE_SHARED_CASES=1, so a missing folder there fails instead of skipping silently.
+    Other CI systems (GitHub Actions sets CI=true) have no such folder and are not asked for it."""
     import os
 
-    if not os.environ.get("CI"):
-        pytest.skip("outside CI the shared cases are optional (set NETFENCE_CASES_DIR to run them)")
+    if os.environ.get("NETFENCE_REQUIRE_SHARED_CASES") != "1":
+        pytest.skip("the shared cases are optional unless NETFENCE_REQUIRE_SHARED_CASES=1 (set NETFENCE_CASES_DIR to run them)")
     shared = sorted(cases_dir().glob("*.yaml"))
-    assert shared, f"CI must run the shared NetworkPolicy cases, but none were found at {cases_dir()}"
+    assert shared, ("NETFENCE_REQUIRE_SHARED_CASES=1 asks for the shared NetworkPolicy cases, "
+                    f"but none were found at {cases_dir()} (set NETFENCE_CASES_DIR)")
     ran = {i.split("#")[0] for i, _, _ in STEPS}
     assert {f"{cases_dir().name}/{p.stem}" for p in shared} <= ran

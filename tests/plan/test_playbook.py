@@ -106,3 +106,30 @@ def test_invalid_inventory_fails_clearly_and_writes_nothing(ansible_env, tmp_pat
     assert expected in output
     assert "Traceback" not in output
     assert not (tmp_path / "ev").exists()
+
+
+def test_a_run_planned_from_one_inventory_is_never_rewritten_from_another(ansible_env, tmp_path):
+    run_dir = tmp_path / "run"
+    first = _play(ansible_env, "-i", str(LAB), "-e", f"netfence_run_dir={run_dir}")
+    assert first.returncode == 0, first.stdout + first.stderr
+    before = {p.relative_to(run_dir): p.read_bytes() for p in run_dir.rglob("*") if p.is_file()}
+    inventory = _lab_copy(tmp_path)
+    path = inventory / "group_vars/all/namespaces.yml"
+    data = yaml.safe_load(path.read_text())
+    data["netfence_namespaces"][0]["labels"]["team"] = "payments"  # another inventory: another fingerprint
+    path.write_text(yaml.safe_dump(data))
+    other = _play(ansible_env, "-i", str(inventory), "-e", f"netfence_run_dir={run_dir}")
+    assert other.returncode != 0
+    assert "planned from another inventory" in other.stdout + other.stderr, other.stdout[-3000:]
+    assert {p.relative_to(run_dir): p.read_bytes() for p in run_dir.rglob("*") if p.is_file()} == before
+    assert evidence.verify(run_dir) == [] and evidence.state(run_dir) == "open"
+
+
+def test_a_sealed_run_is_never_planned_again(ansible_env, tmp_path):
+    run_dir = tmp_path / "run"
+    assert _play(ansible_env, "-i", str(LAB), "-e", f"netfence_run_dir={run_dir}").returncode == 0
+    evidence.finalize(run_dir)
+    sums = (run_dir / "SHA256SUMS").read_bytes()
+    again = _play(ansible_env, "-i", str(LAB), "-e", f"netfence_run_dir={run_dir}")
+    assert again.returncode != 0 and "a sealed run is never written again" in again.stdout
+    assert (run_dir / "SHA256SUMS").read_bytes() == sums
