@@ -67,8 +67,19 @@ class InventoryError(NetfenceError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = problems
-        errors = [p for p in problems if p.severity == "error"]
-        super().__init__(f"{len(errors)} problem(s) in the inventory:\n" + "\n".join(f"  {p}" for p in problems))
+        super().__init__(f"{count_text(problems)} in the inventory:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+def plural(count: int, word: str) -> str:
+    """``1 warning``, ``0 warnings``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def count_text(problems: list[Problem]) -> str:
+    """``1 error``, ``2 errors and 1 warning``: the header above a list of problems counts what it lists."""
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    return plural(errors, "error") + (f" and {plural(warnings, 'warning')}" if warnings else "")
 
 
 @dataclass(frozen=True)
@@ -135,6 +146,7 @@ class InternetEgress:
     except_: tuple[str, ...] = DEFAULT_INTERNET_EXCEPT
     ports: tuple[Port, ...] = tuple(Port(**p) for p in DEFAULT_INTERNET_PORTS)
     path: str = ""
+    given: bool = False  # written in the inventory (not the defaults): dead without its profile
 
 
 @dataclass(frozen=True)
@@ -415,7 +427,8 @@ def _internet(reader: _Reader, raw: Any, path: str) -> InternetEgress:
             collected.append(item)
         excepts = tuple(collected)
     ports = reader.ports(data["ports"], f"{path}.ports") if "ports" in data else InternetEgress().ports
-    return InternetEgress(cidr=block if isinstance(block, str) else "", except_=excepts, ports=ports, path=path)
+    return InternetEgress(cidr=block if isinstance(block, str) else "", except_=excepts, ports=ports, path=path,
+                          given=True)
 
 
 def _dns(reader: _Reader, raw: Any, path: str) -> Dns:

@@ -270,29 +270,47 @@ def load_data(text: str, source: str | os.PathLike[str]) -> Any:
     return load_yaml(text, source)
 
 
+def check_yaml_file(path: str | os.PathLike[str], what: str = "file") -> None:
+    """Refuse a YAML file before another loader (Ansible's) reads it: too large, not UTF-8, not
+    valid YAML, nested too deep, or an alias bomb. Only the node graph is built, never the values,
+    so tags netfence does not read (Ansible's ``!vault``) pass."""
+    import yaml
+
+    text = read_text(path, what)
+    loader = _loader_class()(text)
+    try:
+        _bounded_nodes(loader, path, single=False)
+    except yaml.YAMLError as exc:
+        raise InputError(_yaml_message(exc, path)) from None
+    finally:
+        loader.dispose()
+
+
+def _bounded_nodes(loader: Any, source: str | os.PathLike[str], *, single: bool) -> list[Any]:
+    """The composed documents of ``loader``, refused when too deep or when aliases blow them up."""
+    nodes = []
+    try:
+        if single:
+            node = loader.get_single_node()
+            if node is not None:
+                nodes.append(node)
+        else:
+            while loader.check_node():
+                nodes.append(loader.get_node())
+    except RecursionError:
+        raise _too_deep(source, "YAML") from None
+    budget = _AliasBudget(source)
+    for node in nodes:
+        budget.check(node)
+    return nodes
+
+
 def _load_yaml(text: str, source: str | os.PathLike[str], *, single: bool) -> list[Any]:
     import yaml
 
     loader = _loader_class()(text)
     try:
-        nodes = []
-        try:
-            if single:
-                node = loader.get_single_node()
-                if node is not None:
-                    nodes.append(node)
-            else:
-                while loader.check_node():
-                    nodes.append(loader.get_node())
-        except RecursionError:
-            raise _too_deep(source, "YAML") from None
-        budget = _AliasBudget(source)
-        for node in nodes:
-            budget.check(node)
-        docs = []
-        for node in nodes:
-            docs.append(_construct(loader, node, source))
-        return docs
+        return [_construct(loader, node, source) for node in _bounded_nodes(loader, source, single=single)]
     except yaml.YAMLError as exc:
         raise InputError(_yaml_message(exc, source)) from None
     finally:

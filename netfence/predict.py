@@ -20,6 +20,7 @@ from pathlib import Path
 import ipaddress
 from typing import Any, Mapping, Sequence
 
+from netfence.cluster_vars import parse_endpoint
 from netfence.engine import DnsSelector, Engine
 from netfence.errors import NetfenceError
 from netfence.inventory import DEFAULT_DNS_LABELS, DEFAULT_DNS_NAMESPACE, effective_pod_labels, effective_port_name
@@ -57,20 +58,6 @@ def dns_selectors(namespaces: Sequence[Mapping[str, Any]]) -> list[DnsSelector]:
         if entry not in out:
             out.append(entry)
     return out or [(DEFAULT_DNS_NAMESPACE, dict(DEFAULT_DNS_LABELS))]
-
-
-def parse_endpoint(text: str) -> tuple[str, int]:
-    """``"ip:port"`` (``"[v6]:port"`` for IPv6) as ``(ip, port)``; raises NetfenceError when malformed."""
-    host, sep, port = str(text).rpartition(":")
-    host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
-    try:
-        ipaddress.ip_address(host)
-        number = int(port)
-    except ValueError:
-        raise NetfenceError(f"api server endpoint {text!r} must be ip:port, e.g. 172.18.0.2:6443") from None
-    if not sep or not 1 <= number <= 65535:
-        raise NetfenceError(f"api server endpoint {text!r} must be ip:port with a port 1-65535")
-    return host, number
 
 
 def _assign_ips(pods: list[dict[str, Any]], pod_subnet: str) -> None:

@@ -27,9 +27,9 @@ import jsonschema
 import referencing
 import referencing.jsonschema
 
-from netfence import syntax
+from netfence import cluster_vars, syntax
 from netfence.errors import NetfenceError
-from netfence.inventory import Inventory, InventoryError, Namespace, Problem, Workload, parse
+from netfence.inventory import Inventory, InventoryError, Namespace, Problem, Workload, parse, plural
 from netfence.model import NS_NAME_LABEL, Peer, Policy, PolicyPort, Rule, parse_policy
 from netfence.render import RenderedPolicy, manifest_path, render, render_files
 from netfence.wellknown import DNS_PORTS
@@ -456,6 +456,17 @@ def _unknown_namespaces(inventory: Inventory, ns: Namespace) -> list[Problem]:
     return problems
 
 
+def _dead_configuration(ns: Namespace) -> list[Problem]:
+    """Settings written for a profile the namespace does not use: nothing is rendered from them,
+    which usually means the profile was forgotten (allow_from_* entries without theirs are errors
+    in the parser; ``internet_egress`` has defaults, so only its explicit block is flagged)."""
+    if ns.internet_egress.given and "allow-internet-egress" not in ns.profiles:
+        return [Problem(ns.internet_egress.path, "is set but the profile 'allow-internet-egress' is not in profiles, "
+                                                 "so nothing is rendered from it; add the profile, or remove the block",
+                        "warning")]
+    return []
+
+
 def check_mistakes(inventory: Inventory, rendered: dict[str, list[RenderedPolicy]]) -> list[Problem]:
     """The semantic checks that need the whole inventory (workloads, namespace labels)."""
     problems = []
@@ -467,6 +478,7 @@ def check_mistakes(inventory: Inventory, rendered: dict[str, list[RenderedPolicy
             problems += _world_ingress(ns, rendered_policy, policy)
         problems += _missing_default_deny(ns, policies)
         problems += _unknown_namespaces(inventory, ns)
+        problems += _dead_configuration(ns)
     return problems
 
 
@@ -512,10 +524,13 @@ def internet_egress_subnets(inventory: Inventory, pod_subnet: str | None = None,
 # --- the whole pipeline ----------------------------------------------------------------------
 
 def build_plan(namespaces: Any, kubernetes_version: Any, pod_subnet: str | None = None,
-               service_subnet: str | None = None) -> Plan:
-    """Parse, render and check; raise :class:`InventoryError` if the inventory cannot even be parsed.
+               service_subnet: str | None = None, api_server_endpoint: str | None = None,
+               variable_names: Iterable[str] = ()) -> Plan:
+    """Parse, render and check; raise :class:`InventoryError` if the inventory cannot even be parsed,
+    or when a cluster-wide variable (version, subnet, API server endpoint) is malformed.
 
-    The returned :class:`Plan` may still hold errors (call :meth:`Plan.raise_for_errors`); it holds
+    ``variable_names``: every ``netfence_*`` variable the inventory sets, so a typo warns. The
+    returned :class:`Plan` may still hold errors (call :meth:`Plan.raise_for_errors`); it holds
     every problem of every layer, so a user sees them all at once.
     """
     early: list[Problem] = []
@@ -524,16 +539,18 @@ def build_plan(namespaces: Any, kubernetes_version: Any, pod_subnet: str | None 
         minor = schema_minor(kubernetes_version)
     except NetfenceError as exc:
         early.append(Problem(VERSION_VARIABLE, str(exc).split(": ", 1)[1]))
+    early += cluster_vars.check(pod_subnet=pod_subnet, service_subnet=service_subnet,
+                                api_server_endpoint=api_server_endpoint, names=variable_names)
     try:
         inventory = parse(namespaces)
     except InventoryError as exc:
         raise InventoryError(early + exc.problems) from None
-    if early:
+    if any(p.severity == "error" for p in early):
         raise InventoryError(early)
     assert minor is not None
     rendered = render(inventory)
     validator = schema_validator(minor)
-    problems: list[Problem] = []
+    problems: list[Problem] = list(early)  # warnings only by now
     for policies in rendered.values():
         for policy in policies:
             problems += check_schema(policy, validator)
@@ -549,5 +566,5 @@ def summary_lines(plan: Plan) -> list[str]:
     for name, policies in plan.rendered.items():
         lines.append(f"{name}: {len(policies)} policies ({', '.join(p.name for p in policies) or 'none'})")
     lines.append(f"{plan.policy_count()} policies in {len(plan.rendered)} namespaces; "
-                 f"{len(plan.errors)} errors, {len(plan.warnings)} warnings")
+                 f"{plural(len(plan.errors), 'error')}, {plural(len(plan.warnings), 'warning')}")
     return lines

@@ -2,7 +2,8 @@
 
 The CLI reads ``group_vars/all/*.yml`` as plain YAML; Jinja expressions stay unrendered strings,
 which is fine because validation and rendering only use plain values (``netfence_namespaces``,
-``netfence_kubernetes_version``, ``netfence_cluster_name``).
+``netfence_kubernetes_version``, ``netfence_cluster_name``, the subnets and the API server
+endpoint; a templated one is left to the plan stage, which sees it rendered).
 """
 
 from __future__ import annotations
@@ -51,7 +52,11 @@ def plan_from_args(args: argparse.Namespace) -> tuple[Plan, dict[str, Any]]:
     if not version:
         raise NetfenceError("netfence_kubernetes_version is not set in the inventory (group_vars/all/cluster.yml); "
                             "pass --kubernetes-version")
-    plan = build_plan(load_variables(variables), version)
+    plan = build_plan(load_variables(variables), version,
+                      pod_subnet=variables.get("netfence_pod_subnet"),
+                      service_subnet=variables.get("netfence_service_subnet"),
+                      api_server_endpoint=variables.get("netfence_api_server_endpoint"),
+                      variable_names=variables)
     plan.raise_for_errors()
     return plan, variables
 

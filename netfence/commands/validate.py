@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from netfence.commands._inventory import add_arguments, plan_from_args, print_warnings
+from netfence.inventory import plural
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -20,5 +21,5 @@ def run(args: argparse.Namespace) -> int:
     plan, _ = plan_from_args(args)
     print_warnings(plan)
     print(f"{args.inventory}: valid ({plan.policy_count()} policies in {len(plan.rendered)} namespaces, "
-          f"{len(plan.warnings)} warnings)")
+          f"{plural(len(plan.warnings), 'warning')})")
     return 0

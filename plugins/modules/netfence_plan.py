@@ -28,11 +28,23 @@ options:
     type: str
     required: true
   pod_subnet:
-    description: The cluster's pod CIDR; internet egress that covers it without an C(except) is warned about.
+    description: >-
+      The cluster's pod CIDR; a malformed one is an error, and internet egress that covers it
+      without an C(except) is warned about.
     type: str
   service_subnet:
     description: The cluster's Service CIDR; checked like O(pod_subnet).
     type: str
+  api_server_endpoint:
+    description: The API server endpoint policies see (C(ip:port)); a malformed one is an error here, before anything is written.
+    type: str
+  variable_names:
+    description: >-
+      Every C(netfence_*) variable the inventory sets (the plan role passes
+      C(query('ansible.builtin.varnames', '^netfence_'))); a name netfence does not read warns with the nearest known one.
+    type: list
+    elements: str
+    default: []
   dest:
     description: Folder (usually the run folder) to write C(manifests/<namespace>.yaml) into. Omit to only validate.
     type: path
@@ -105,7 +117,7 @@ from ansible.module_utils.netfence_support import require_netfence
 try:
     from netfence import evidence
     from netfence.errors import NetfenceError
-    from netfence.inventory import InventoryError
+    from netfence.inventory import InventoryError, count_text
     from netfence.validate import build_plan, summary_lines
 except ImportError as exc:  # pragma: no cover - environment problem, reported to the user
     IMPORT_ERROR: ImportError | None = exc
@@ -114,8 +126,7 @@ else:
 
 
 def _fail(module: AnsibleModule, problems: list) -> None:
-    errors = [p for p in problems if p.severity == "error"]
-    lines = [f"netfence_plan: {len(errors)} problem(s) in the inventory; nothing was written:"]
+    lines = [f"netfence_plan: {count_text(problems)} in the inventory; nothing was written:"]
     lines += [f"  {p}" for p in problems]
     module.fail_json(msg="\n".join(lines), problems=[str(p) for p in problems])
 
@@ -127,6 +138,8 @@ def main() -> None:
             "kubernetes_version": {"type": "str", "required": True},
             "pod_subnet": {"type": "str"},
             "service_subnet": {"type": "str"},
+            "api_server_endpoint": {"type": "str"},
+            "variable_names": {"type": "list", "elements": "str", "default": []},
             "dest": {"type": "path"},
         },
         supports_check_mode=True,
@@ -135,7 +148,9 @@ def main() -> None:
     params = module.params
     try:
         plan = build_plan(params["namespaces"], params["kubernetes_version"],
-                          pod_subnet=params["pod_subnet"] or None, service_subnet=params["service_subnet"] or None)
+                          pod_subnet=params["pod_subnet"] or None, service_subnet=params["service_subnet"] or None,
+                          api_server_endpoint=params["api_server_endpoint"] or None,
+                          variable_names=params["variable_names"])
     except InventoryError as exc:
         _fail(module, exc.problems)
     except NetfenceError as exc:
@@ -143,7 +158,7 @@ def main() -> None:
     if plan.errors:
         _fail(module, plan.problems)
     for problem in plan.warnings:
-        module.warn(str(problem))
+        module.warn(f"{problem.path}: {problem.message}")  # Ansible prints its own "[WARNING]: " before it
     result = {
         "changed": False,
         "policies": {ns: [p.name for p in policies] for ns, policies in plan.rendered.items()},

@@ -433,3 +433,41 @@ def test_bad_size_limit_setting(monkeypatch: pytest.MonkeyPatch, value: str) -> 
     monkeypatch.setenv("NETFENCE_MAX_INPUT_MB", value)
     with pytest.raises(NetfenceError, match="NETFENCE_MAX_INPUT_MB"):
         loading.max_bytes()
+
+
+def test_group_vars_check_refuses_bombs_but_lets_ansible_tags_through(tmp_path: Path) -> None:
+    """check_yaml_file runs before Ansible loads group_vars (plugins/vars/netfence_group_vars.py):
+    it composes the file without constructing values, so Ansible's own tags are not its business."""
+    vaulted = tmp_path / "vault.yml"
+    vaulted.write_text("netfence_secret: !vault |\n  $ANSIBLE_VAULT;1.1;AES256\n  6162636465\nplain: [1, 2]\n")
+    loading.check_yaml_file(vaulted)
+    bombed = tmp_path / "bomb.yml"
+    bombed.write_text(bomb())
+    with pytest.raises(loading.InputError, match="an alias bomb"):
+        loading.check_yaml_file(bombed)
+    broken = tmp_path / "broken.yml"
+    broken.write_text("a: [1, 2\nb: 3\n")
+    with pytest.raises(loading.InputError, match=r"broken.yml is not valid YAML: .* at line 2, column 2"):
+        loading.check_yaml_file(broken)
+
+
+def test_the_group_vars_plugin_names_where_an_ansible_yaml_error_is() -> None:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("netfence_group_vars", REPO / "plugins/vars/netfence_group_vars.py")
+    plugin = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    spec.loader.exec_module(plugin)  # type: ignore[union-attr]
+
+    class Origin:
+        path, line_num, col_num = "/inv/group_vars/all/x.yml", 3, 7
+
+    inner = ValueError("yaml")
+    inner.obj = Origin()  # type: ignore[attr-defined]
+    assert plugin.origin_text(RuntimeError("no origin")) is None
+    try:
+        try:
+            raise inner
+        except ValueError as exc:
+            raise RuntimeError(str(exc))  # noqa: B904 - as host_group_vars does
+    except RuntimeError as outer:
+        assert plugin.origin_text(outer) == "/inv/group_vars/all/x.yml:3:7"

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from netfence.errors import NetfenceError
-from netfence.predict import api_server_record, build_engine, build_state, load_manifests_dir, parse_endpoint, predict
+from netfence.cluster_vars import parse_endpoint
+from netfence.predict import api_server_record, build_engine, build_state, load_manifests_dir, predict
 
 REPO = Path(__file__).resolve().parents[2]
 MODULE = REPO / "plugins" / "modules" / "netfence_predict.py"

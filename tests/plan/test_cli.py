@@ -35,7 +35,7 @@ def test_validate_exits_2_with_the_inventory_path(tmp_path, capsys):
     assert main(["validate", "-i", str(_broken_inventory(tmp_path))]) == 2
     err = capsys.readouterr().err
     # a structural error stops before rendering, so the Service-port mistake is reported on the next run
-    assert err.startswith("netfence validate: error: 1 problem(s) in the inventory")
+    assert err.startswith("netfence validate: error: 1 error in the inventory")
     assert "ERROR netfence_namespaces[1].allow_from_namespaces[0].ports[0].port: 0 is out of range" in err
 
 

@@ -170,4 +170,4 @@ def test_every_error_is_reported_not_just_the_first(lab):
     assert {"netfence_namespaces[0].allow_from_namespaces[0].ports[0].port",
             "netfence_namespaces[1].allow_from_pods[0].ports[0].protocol",
             "netfence_namespaces[3].profiles[2]"} <= paths
-    assert "3 problem(s)" in str(caught.value)
+    assert str(caught.value).startswith("3 errors in the inventory:")

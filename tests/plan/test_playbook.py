@@ -133,3 +133,62 @@ def test_a_sealed_run_is_never_planned_again(ansible_env, tmp_path):
     again = _play(ansible_env, "-i", str(LAB), "-e", f"netfence_run_dir={run_dir}")
     assert again.returncode != 0 and "a sealed run is never written again" in again.stdout
     assert (run_dir / "SHA256SUMS").read_bytes() == sums
+
+
+def _bomb(levels: int = 9, width: int = 9) -> str:
+    """A 'billion laughs' YAML mapping: ``netfence_extra`` stands for width**(levels-1) strings."""
+    lines = ['a0: &a0 ["lol"]']
+    for i in range(1, levels):
+        lines.append(f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * width) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("name, change, expected", [
+    # ansible-core 2.21's host_group_vars drops the file of a YAML error; netfence_group_vars names it
+    ("yaml error", lambda inv: (inv / "group_vars/all/broken.yml").write_text("netfence_x: [a, b\nother: 1\n"),
+     "group_vars/all/broken.yml is not valid YAML: did not find expected ',' or ']' (while parsing a flow sequence) "
+     "at line 2, column 6"),
+    # an alias bomb used inside netfence_namespaces grew ansible-playbook past 11 GB before
+    ("alias bomb", lambda inv: (inv / "group_vars/all/zz.yml").write_text(
+        _bomb() + "netfence_namespaces:\n  - name: dev\n    labels: *a8\n"), "(an alias bomb?)"),
+    # the pod subnet was read only by the prediction, after the run folder had been written
+    ("pod subnet", lambda inv: _set(inv, "netfence_pod_subnet", "192.168.0.0/33"),
+     "ERROR netfence_pod_subnet: '192.168.0.0/33' is not a network in CIDR notation"),
+    ("api endpoint", lambda inv: _set(inv, "netfence_api_server_endpoint", "kind:6443"),
+     "ERROR netfence_api_server_endpoint: api server endpoint 'kind:6443' must be ip:port"),
+])
+def test_inventory_errors_outside_the_namespaces_fail_first_and_write_nothing(ansible_env, tmp_path, name, change,
+                                                                              expected):
+    inventory = _lab_copy(tmp_path)
+    change(inventory)
+    done = _play(ansible_env, "-i", str(inventory), "-e", f"netfence_evidence_dir={tmp_path / 'ev'}")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert expected in output, output[-3000:]
+    assert "Traceback" not in output and len(output) < 20_000
+    assert not (tmp_path / "ev").exists()
+
+
+def _set(inventory: Path, name: str, value: str) -> None:
+    path = inventory / "group_vars/all/cluster.yml"
+    data = yaml.safe_load(path.read_text())
+    data[name] = value
+    path.write_text(yaml.safe_dump(data))
+
+
+def test_a_misspelt_variable_and_dead_configuration_warn_once_with_the_fix(ansible_env, tmp_path):
+    inventory = _lab_copy(tmp_path)
+    _set(inventory, "netfence_kubernetes_versoin", "v1.34.0")
+    path = inventory / "group_vars/all/namespaces.yml"
+    data = yaml.safe_load(path.read_text())
+    data["netfence_namespaces"][0]["profiles"].remove("allow-internet-egress")
+    path.write_text(yaml.safe_dump(data))
+    done = _play(ansible_env, "-i", str(inventory), "--check")
+    assert done.returncode == 0, done.stdout + done.stderr
+    output = done.stdout + done.stderr
+    assert ("[WARNING]: netfence_kubernetes_versoin: netfence does not read this variable, so it has no effect; "
+            "did you mean netfence_kubernetes_version?") in output
+    assert ("[WARNING]: netfence_namespaces[0].internet_egress: is set but the profile 'allow-internet-egress' is not "
+            "in profiles") in output
+    assert "[WARNING]: WARNING" not in output
+    assert any(line.startswith("20 policies in 4 namespaces; 0 errors, 2 warnings") for line in _summary(done.stdout))
