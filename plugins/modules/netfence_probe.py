@@ -91,16 +91,16 @@ from ansible.module_utils.netfence_support import require_netfence
 
 
 def _plan(module, params):
-    import json
-
+    from netfence import evidence_shapes, loading
     from netfence.probes import plan
 
     specs = plan.from_inventory(params["probes"], params["namespaces"], domain=params["cluster_domain"])
     skipped = []
     path = params.get("predicted_matrix")
     if path and os.path.isfile(path):
-        with open(path, encoding="utf-8") as handle:
-            predicted, skipped = plan.from_predicted(json.load(handle), params["namespaces"], phase=params["phase"])
+        matrix = loading.read_json(path, "predicted matrix")  # bounded; a wrong shape names file and field
+        evidence_shapes.check("matrix", matrix, path)
+        predicted, skipped = plan.from_predicted(matrix, params["namespaces"], phase=params["phase"])
         specs += predicted
     return specs, skipped
 
