@@ -467,6 +467,10 @@ class World:
         except KeyError:
             raise NetfenceError(f"pod {key!r} is not in the model (expected namespace/name)") from None
 
+    def holds(self, pod: Pod) -> bool:
+        """Is ``pod`` this world's own record (not merely a pod with the same key)?"""
+        return self._by_key.get(pod.key) is pod
+
     def declared_ports(self) -> list[tuple[str, int]]:
         """Every (protocol, port) a pod declares, sorted: the default probes."""
         return sorted({(cp.protocol, cp.port) for pod in self.pods for cp in pod.ports})
