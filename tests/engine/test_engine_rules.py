@@ -343,3 +343,21 @@ def test_a_policys_manifest_rides_along_but_takes_no_part_in_equality_or_hashing
     assert labelled.raw["metadata"]["labels"] == {"team": "t"} and "team" not in repr(labelled)
     other = parse_policy({"metadata": {"name": "a", "namespace": "x"}, "spec": {"podSelector": {}, "policyTypes": ["Egress"]}})
     assert other != plain
+
+
+def test_isolating_is_per_namespace_and_remembers_only_the_worlds_own_pods():
+    """The index behind verdicts: a policy selects pods of its own namespace only, and a pod that
+    is not the world's record (same key, other labels) is judged on its own labels, not a memo."""
+    from netfence.model import Pod
+
+    engine = world([policy("x", "deny-a", {"podSelector": {"matchLabels": {"pod": "a"}}, "policyTypes": ["Ingress"]}),
+                    policy("y", "deny-all", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})])
+    xa, ya = engine.world.pod("x/a"), engine.world.pod("y/a")
+    assert [p.name for p in engine.isolating(xa, "ingress")] == ["deny-a"]
+    assert engine.isolating(xa, "egress") == []
+    assert [p.name for p in engine.isolating(ya, "egress")] == ["deny-all"]
+    relabelled = Pod(xa.namespace, xa.name, {"pod": "other"}, xa.ports, xa.ip)
+    assert engine.isolating(relabelled, "ingress") == []
+    assert [p.name for p in engine.isolating(xa, "ingress")] == ["deny-a"]
+    engine.isolating(xa, "ingress").clear()  # callers get a copy: the memo stays intact
+    assert not allowed(engine, "y/a", "x/a") and not allowed(engine, "x/b", "x/a")
