@@ -21,36 +21,16 @@ from __future__ import annotations
 
 import _socket
 import ipaddress
-import re
 from typing import Any, Mapping, NamedTuple, Union
 
 from netfence.errors import NetfenceError
-from netfence.selectors import LabelSelector, parse_labels, parse_selector
+from netfence import syntax
+from netfence.selectors import LabelSelector
 
-PROTOCOLS = ("TCP", "UDP", "SCTP")
+PROTOCOLS = syntax.PROTOCOLS
 NS_NAME_LABEL = "kubernetes.io/metadata.name"
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-# IANA_SVC_NAME as the API validates named ports: 1-15 chars, lowercase alphanumerics and '-',
-# at least one letter, no leading/trailing or doubled '-'.
-_SVC_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-
-
-_HAS_LETTER = re.compile(r"[a-z]")
-
-
-_SVC_NAMES_SEEN: dict[str, bool] = {}
-
-
-def _is_svc_name(value: str) -> bool:
-    """Memoised: a large model repeats a handful of port names thousands of times."""
-    ok = _SVC_NAMES_SEEN.get(value)
-    if ok is None:
-        ok = _SVC_NAMES_SEEN[value] = bool(_SVC_NAME.match(value)) and "--" not in value and bool(_HAS_LETTER.search(value))
-    return ok
-
-
 def _mapping(raw: Any, where: str) -> Mapping[str, Any]:
     if type(raw) is not dict and not isinstance(raw, Mapping):
         raise NetfenceError(f"{where}: must be a mapping, got {type(raw).__name__}")
@@ -75,8 +55,8 @@ def parse_protocol(raw: Any, where: str) -> str:
     """Protocol of a port; absent means TCP (the API server's default)."""
     if raw is None:
         return "TCP"
-    if raw not in PROTOCOLS:
-        raise NetfenceError(f"{where}: unknown protocol {raw!r} (expected one of {', '.join(PROTOCOLS)})")
+    if (reason := syntax.protocol(raw)) is not None:
+        raise NetfenceError(f"{where}: {reason}")
     return raw
 
 
@@ -97,16 +77,6 @@ def parse_ip(raw: Any, where: str) -> IPAddress:
         raise NetfenceError(f"{where}: {raw!r} is not an IP address") from None
     except ValueError:
         raise NetfenceError(f"{where}: {raw!r} is not an IP address") from None
-
-
-def parse_cidr(raw: Any, where: str) -> IPNetwork:
-    """Parse a CIDR as the API does: host bits may be set (``10.244.1.5/4`` is ``0.0.0.0/4``)."""
-    if not isinstance(raw, str) or "/" not in raw:
-        raise NetfenceError(f"{where}: {raw!r} is not a CIDR (expected address/prefix, e.g. 10.0.0.0/8)")
-    try:
-        return ipaddress.ip_network(raw, strict=False)
-    except ValueError:
-        raise NetfenceError(f"{where}: {raw!r} is not a valid CIDR") from None
 
 
 class ContainerPort(NamedTuple):
@@ -263,104 +233,30 @@ class Policy(_PolicyFields):
         return f"{self.namespace}/{self.name}"
 
 
-def _parse_peer(raw: Any, where: str) -> Peer:
-    peer = _mapping(raw, where)
-    unknown = set(peer) - {"podSelector", "namespaceSelector", "ipBlock"}
-    if unknown:
-        raise NetfenceError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-    # The three fields are pointers in the API: JSON null is the same as absent. An explicit
-    # `namespaceSelector: null` therefore keeps the peer namespace-local; it is not `{}`.
-    peer = {k: v for k, v in peer.items() if v is not None}
-    has_sel = "podSelector" in peer or "namespaceSelector" in peer
-    if "ipBlock" in peer:
-        if has_sel:
-            raise NetfenceError(f"{where}: ipBlock cannot be combined with podSelector or namespaceSelector in one peer")
-        blk = _mapping(peer["ipBlock"], f"{where}.ipBlock")
-        cidr = parse_cidr(blk.get("cidr"), f"{where}.ipBlock.cidr")
-        excepts = []
-        for i, ex_raw in enumerate(_list(blk.get("except"), f"{where}.ipBlock.except")):
-            here = f"{where}.ipBlock.except[{i}]"
-            ex = parse_cidr(ex_raw, here)
-            if ex.version != cidr.version or not ex.subnet_of(cidr) or ex.prefixlen <= cidr.prefixlen:  # type: ignore[arg-type]
-                raise NetfenceError(f"{here}: {ex_raw!r} must be a strict subset of cidr {blk.get('cidr')!r}")
-            excepts.append(ex)
-        return Peer(ip_block=IPBlock(cidr, tuple(excepts), str(blk.get("cidr"))))
-    if not has_sel:
-        raise NetfenceError(f"{where}: a peer needs podSelector, namespaceSelector or ipBlock")
-    pod_sel = parse_selector(peer["podSelector"], f"{where}.podSelector") if "podSelector" in peer else None
-    ns_sel = parse_selector(peer["namespaceSelector"], f"{where}.namespaceSelector") if "namespaceSelector" in peer else None
-    return Peer(pod_sel, ns_sel)
-
-
-def _parse_policy_port(raw: Any, where: str) -> PolicyPort:
-    entry = _mapping(raw, where)
-    unknown = set(entry) - {"protocol", "port", "endPort"}
-    if unknown:
-        raise NetfenceError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-    protocol = parse_protocol(entry.get("protocol"), f"{where}.protocol")
-    port = entry.get("port")
-    end = entry.get("endPort")
-    if isinstance(port, str):
-        if port.isdigit():
-            port = _port_number(int(port), f"{where}.port")
-        elif not _is_svc_name(port):
-            raise NetfenceError(f"{where}.port: {port!r} is neither a port number nor a valid port name (IANA_SVC_NAME)")
-    elif port is not None:
-        port = _port_number(port, f"{where}.port")
-    if end is not None:
-        if port is None:
-            raise NetfenceError(f"{where}.endPort: requires port")
-        if isinstance(port, str):
-            raise NetfenceError(f"{where}.endPort: not allowed with a named port ({port!r})")
-        end = _port_number(end, f"{where}.endPort")
-        if end < port:
-            raise NetfenceError(f"{where}.endPort: {end} is lower than port {port}")
-    return PolicyPort(protocol, port, end)
-
-
-def _parse_rules(raw: Any, where: str, peer_field: str) -> tuple[Rule, ...]:
-    rules = []
-    for i, rule_raw in enumerate(_list(raw, where)):
-        here = f"{where}[{i}]"
-        rule = _mapping(rule_raw if rule_raw is not None else {}, here)
-        unknown = set(rule) - {peer_field, "ports"}
-        if unknown:
-            raise NetfenceError(f"{here}: unknown field(s) {', '.join(sorted(map(str, unknown)))} (expected {peer_field}, ports)")
-        peers = tuple(_parse_peer(p, f"{here}.{peer_field}[{j}]") for j, p in enumerate(_list(rule.get(peer_field), f"{here}.{peer_field}")))
-        ports = tuple(_parse_policy_port(p, f"{here}.ports[{j}]") for j, p in enumerate(_list(rule.get("ports"), f"{here}.ports")))
-        rules.append(Rule(peers, ports))
-    return tuple(rules)
-
-
 def parse_policy(raw: Any, where: str = "policy") -> Policy:
-    """Validate one NetworkPolicy manifest (a dict) into a :class:`Policy`."""
-    doc = _mapping(raw, where)
-    if doc.get("kind", "NetworkPolicy") != "NetworkPolicy":
-        raise NetfenceError(f"{where}.kind: expected NetworkPolicy, got {doc.get('kind')!r}")
-    if doc.get("apiVersion", "networking.k8s.io/v1") != "networking.k8s.io/v1":
-        raise NetfenceError(f"{where}.apiVersion: expected networking.k8s.io/v1, got {doc.get('apiVersion')!r}")
-    meta = _mapping(doc.get("metadata"), f"{where}.metadata")
-    name = _name(meta.get("name"), f"{where}.metadata.name")
-    where = f"NetworkPolicy {meta.get('namespace', '?')}/{name}"
-    namespace = _name(meta.get("namespace"), f"{where}: metadata.namespace")
-    spec = _mapping(doc.get("spec") if doc.get("spec") is not None else {}, f"{where}: spec")
-    unknown = set(spec) - {"podSelector", "ingress", "egress", "policyTypes"}
-    if unknown:
-        raise NetfenceError(f"{where}: spec has unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-    selector = parse_selector(spec.get("podSelector"), f"{where}: spec.podSelector")
-    ingress = _parse_rules(spec.get("ingress"), f"{where}: spec.ingress", "from")
-    egress = _parse_rules(spec.get("egress"), f"{where}: spec.egress", "to")
-    types_raw = spec.get("policyTypes")
-    if types_raw is None or types_raw == []:
-        # API server defaulting: Ingress always, Egress when the policy has egress rules.
-        affects_ingress, affects_egress = True, bool(egress)
-    else:
-        types = _list(types_raw, f"{where}: spec.policyTypes")
-        for t in types:
-            if t not in ("Ingress", "Egress"):
-                raise NetfenceError(f"{where}: spec.policyTypes: unknown policy type {t!r} (expected Ingress, Egress)")
-        affects_ingress, affects_egress = "Ingress" in types, "Egress" in types
-    return Policy(namespace, name, selector, ingress, egress, affects_ingress, affects_egress, raw=doc)
+    """One NetworkPolicy manifest as a :class:`Policy`, read by :mod:`netfence.policy_reader`
+    (the plan reads policies there too); the first problem is a NetfenceError naming the policy
+    and the field."""
+    from netfence.policy_reader import first_problem, read_policy
+
+    policy, problems = read_policy(raw)
+    if policy is None:
+        meta = raw.get("metadata") if isinstance(raw, Mapping) else None
+        if isinstance(meta, Mapping) and isinstance(meta.get("name"), str):
+            where = f"NetworkPolicy {meta.get('namespace', '?')}/{meta['name']}"
+        raise NetfenceError(first_problem(problems, where))
+    return policy
+
+
+def parse_labels(raw: Any, where: str) -> dict[str, str]:
+    """A label map checked as the API checks labels (:func:`netfence.policy_reader.read_labels`)."""
+    from netfence.policy_reader import first_problem, read_labels
+
+    problems: list[tuple[str, str]] = []
+    labels = read_labels(problems, raw, "")
+    if problems:
+        raise NetfenceError(first_problem(problems, where))
+    return labels
 
 
 def _parse_container_port(p: Any, where: str) -> ContainerPort:
@@ -374,8 +270,8 @@ def _parse_container_port(p: Any, where: str) -> ContainerPort:
     elif proto not in PROTOCOLS:
         parse_protocol(proto, f"{where}.protocol")
     pname = p.get("name")
-    if pname is not None and (not isinstance(pname, str) or not _is_svc_name(pname)):
-        raise NetfenceError(f"{where}.name: {pname!r} is not a valid port name (IANA_SVC_NAME)")
+    if pname is not None and (reason := syntax.port_name(pname)) is not None:
+        raise NetfenceError(f"{where}.name: {reason}")
     return ContainerPort(number, proto, pname)
 
 
@@ -447,9 +343,9 @@ class World:
         namespaces: dict[str, Namespace] = {}
         for i, raw in enumerate(_list(state.get("namespaces"), "namespaces")):
             raw = _mapping(raw, f"namespaces[{i}]")
-            name = _name(raw.get("name"), f"namespaces[{i}].name")
-            if not _DNS_LABEL.match(name) or len(name) > 63:
-                raise NetfenceError(f"namespaces[{i}].name: {name!r} is not a valid namespace name")
+            name = raw.get("name")
+            if (reason := syntax.dns_label(name)) is not None:
+                raise NetfenceError(f"namespaces[{i}].name: namespace name {reason}")
             if name in namespaces:
                 raise NetfenceError(f"namespaces[{i}]: namespace {name!r} is listed twice")
             labels = parse_labels(raw.get("labels"), f"namespace {name}: labels")

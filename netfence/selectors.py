@@ -1,4 +1,5 @@
-"""Kubernetes label selectors: parsing, matching one label set, and matching many at once.
+"""Kubernetes label selectors: matching one label set, and matching many at once (reading them
+from a manifest is :mod:`netfence.policy_reader`'s job).
 
 A ``LabelSelector`` is the AND of its ``matchLabels`` pairs and its ``matchExpressions``
 requirements; a selector with neither matches everything (``podSelector: {}`` selects every pod
@@ -16,11 +17,7 @@ indistinguishable to a selector, so the index works on "members" that the caller
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, NamedTuple
-
-from netfence.errors import NetfenceError
-
-OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
+from typing import Iterable, Mapping, NamedTuple
 
 
 class Requirement(NamedTuple):
@@ -65,66 +62,6 @@ class LabelSelector(NamedTuple):
         """Short human form, e.g. ``{app=web, tier In (a, b)}``; ``{}`` selects everything."""
         parts = [f"{k}={v}" for k, v in self.match_labels] + [r.describe() for r in self.expressions]
         return "{" + ", ".join(parts) + "}"
-
-
-def _label_string(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise NetfenceError(f"{where}: label values must be strings, got {value!r} ({type(value).__name__}); quote it in YAML")
-    return value
-
-
-def parse_labels(raw: Any, where: str) -> dict[str, str]:
-    """Validate a ``labels`` mapping (string keys and string values, as the API requires)."""
-    if raw is None:
-        return {}
-    if type(raw) is not dict and not isinstance(raw, Mapping):
-        raise NetfenceError(f"{where}: must be a mapping of label keys to string values, got {type(raw).__name__}")
-    out: dict[str, str] = {}
-    # Ansible hands filters and modules subclasses of str (tagged values), which are just as
-    # valid: isinstance, not an exact type test (the value test falls back to one).
-    for key, value in raw.items():
-        if not isinstance(key, str) or not key:
-            raise NetfenceError(f"{where}: label key {key!r} must be a non-empty string")
-        if type(value) is not str:
-            _label_string(value, f"{where}.{key}")
-        out[key] = value
-    return out
-
-
-def parse_selector(raw: Any, where: str) -> LabelSelector:
-    """Parse a LabelSelector dict; ``where`` names the object and field for error messages."""
-    if raw is None:
-        return LabelSelector()
-    if not isinstance(raw, Mapping):
-        raise NetfenceError(f"{where}: a label selector must be a mapping, got {type(raw).__name__}")
-    unknown = set(raw) - {"matchLabels", "matchExpressions"}
-    if unknown:
-        raise NetfenceError(f"{where}: unknown field(s) {', '.join(sorted(map(str, unknown)))} (expected matchLabels, matchExpressions)")
-    labels = parse_labels(raw.get("matchLabels"), f"{where}.matchLabels")
-    exprs_raw = raw.get("matchExpressions") or []
-    if not isinstance(exprs_raw, list):
-        raise NetfenceError(f"{where}.matchExpressions: must be a list")
-    exprs = []
-    for i, expr in enumerate(exprs_raw):
-        here = f"{where}.matchExpressions[{i}]"
-        if not isinstance(expr, Mapping):
-            raise NetfenceError(f"{here}: must be a mapping with key, operator, values")
-        key = expr.get("key")
-        if not isinstance(key, str) or not key:
-            raise NetfenceError(f"{here}.key: required, a non-empty string")
-        op = expr.get("operator")
-        if op not in OPERATORS:
-            raise NetfenceError(f"{here}.operator: unknown operator {op!r} (expected one of {', '.join(OPERATORS)})")
-        values = expr.get("values") or []
-        if not isinstance(values, list):
-            raise NetfenceError(f"{here}.values: must be a list of strings")
-        values = [_label_string(v, f"{here}.values") for v in values]
-        if op in ("In", "NotIn") and not values:
-            raise NetfenceError(f"{here}.values: operator {op} needs at least one value")
-        if op in ("Exists", "DoesNotExist") and values:
-            raise NetfenceError(f"{here}.values: operator {op} takes no values")
-        exprs.append(Requirement(key, op, frozenset(values)))
-    return LabelSelector(tuple(sorted(labels.items())), tuple(exprs))
 
 
 class LabelIndex:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any
+from typing import Any, Mapping
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
@@ -44,8 +44,21 @@ def dns_subdomain(value: Any) -> str | None:
     return None
 
 
+_VALID_KEYS: set[str] = set()
+_VALID_VALUES: set[str] = set()
+
+
 def label_key(key: Any) -> str | None:
     """Label key: optional DNS-subdomain prefix and '/', then a name of at most 63 characters."""
+    if isinstance(key, str) and key in _VALID_KEYS:  # a large model repeats a handful of keys on thousands of pods
+        return None
+    reason = _label_key(key)
+    if reason is None and len(_VALID_KEYS) < 10_000:
+        _VALID_KEYS.add(key)
+    return reason
+
+
+def _label_key(key: Any) -> str | None:
     if not isinstance(key, str) or not key:
         return "label key must be a non-empty string"
     prefix, slash, name = key.rpartition("/")
@@ -61,6 +74,15 @@ def label_key(key: Any) -> str | None:
 
 def label_value(value: Any) -> str | None:
     """Label value: empty, or at most 63 characters like a label name. Numbers must be quoted."""
+    if isinstance(value, str) and value in _VALID_VALUES:
+        return None
+    reason = _label_value(value)
+    if reason is None and len(_VALID_VALUES) < 10_000:
+        _VALID_VALUES.add(value)
+    return reason
+
+
+def _label_value(value: Any) -> str | None:
     if not isinstance(value, str):
         return (f"label value {value!r} must be a string (quote it in YAML: "
                 f"{value!r} is read as {type(value).__name__})")
@@ -72,7 +94,7 @@ def label_value(value: Any) -> str | None:
 
 def labels(mapping: Any) -> list[tuple[str, str]]:
     """Problems of a label map as (suffix, reason) pairs; the suffix is appended to the map's path."""
-    if not isinstance(mapping, dict):
+    if not isinstance(mapping, Mapping):
         return [("", f"must be a mapping of label keys to values, not {type(mapping).__name__}")]
     found = []
     for key, value in mapping.items():
@@ -86,6 +108,29 @@ def labels(mapping: Any) -> list[tuple[str, str]]:
     return found
 
 
+_PORT_NAMES: dict[str, bool] = {}
+
+
+def port_name(name: Any) -> str | None:
+    """IANA_SVC_NAME, as the API validates named ports (a container port's ``name``, a policy's
+    named ``port``): 1-15 lowercase letters, digits and single '-', at least one letter, no '-'
+    at either end. Memoised: a large model repeats a handful of names thousands of times."""
+    if not isinstance(name, str):
+        return f"a port name must be a string, not {type(name).__name__}"
+    ok = _PORT_NAMES.get(name)
+    if ok is None:
+        ok = (len(name) <= 15 and bool(_IANA_SVC_NAME.match(name)) and "--" not in name
+              and re.search("[a-z]", name) is not None)
+        if len(_PORT_NAMES) < 10_000:
+            _PORT_NAMES[name] = ok
+    if ok:
+        return None
+    if name.isdigit():
+        return f"{name!r} is a quoted number: write the port unquoted, or use a port name"
+    return (f"{name!r} is not a valid port name: at most 15 lowercase letters, digits and single '-', "
+            "with at least one letter")
+
+
 def port_value(port: Any) -> str | None:
     """A NetworkPolicy port: an integer 1-65535 or an IANA service name (a container port's name)."""
     if isinstance(port, bool):
@@ -95,12 +140,7 @@ def port_value(port: Any) -> str | None:
             return f"{port} is out of range: a port is 1-65535"
         return None
     if isinstance(port, str):
-        if port.isdigit():
-            return f"{port!r} is a quoted number: write the port unquoted, or use a port name"
-        if len(port) > 15 or not _IANA_SVC_NAME.match(port) or "--" in port or not re.search("[a-z]", port):
-            return (f"{port!r} is not a valid port name: at most 15 lowercase letters, digits and single '-', "
-                    "with at least one letter")
-        return None
+        return port_name(port)
     return f"must be a number 1-65535 or a port name, not {type(port).__name__}"
 
 

@@ -5,8 +5,10 @@ Three layers, all reported together with inventory paths:
 1. the official OpenAPI schema of the targeted Kubernetes version (kubernetes-validate's bundled,
    strict schema files, loaded once per version: its CLI re-reads them per call, which is 20x
    slower);
-2. what the schema does not check but the API server rejects (:mod:`netfence.syntax`): port
-   ranges, ``endPort``, protocols, CIDRs and ``except``, label and name syntax, selector operators;
+2. what the schema does not check but the API server rejects: port ranges, ``endPort``,
+   protocols, CIDRs and ``except``, label and name syntax, selector operators. This is the one
+   NetworkPolicy reader (:mod:`netfence.policy_reader`), which the engine's model uses too, so
+   the plan and the engine accept exactly the same policies;
 3. the mistakes engineers make that the API server accepts: egress restricted without DNS, a
    policy written for the Service port instead of the container port (80 vs 3000), ingress from
    the whole internet to workload ports, a namespace left without default-deny, and (given the
@@ -20,17 +22,18 @@ import ipaddress
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 import importlib_resources
 import jsonschema
 import referencing
 import referencing.jsonschema
 
-from netfence import cluster_vars, syntax
+from netfence import cluster_vars
 from netfence.errors import NetfenceError
 from netfence.inventory import Inventory, InventoryError, Namespace, Problem, Workload, parse, plural
 from netfence.model import NS_NAME_LABEL, Peer, Policy, PolicyPort, Rule, parse_policy
+from netfence.policy_reader import read_policy
 from netfence.render import RenderedPolicy, manifest_path, render, render_files
 from netfence.wellknown import DNS_PORTS
 
@@ -117,117 +120,27 @@ def check_schema(policy: RenderedPolicy, validator: jsonschema.protocols.Validat
 
 
 # --- layer 2: what the API server rejects but the schema lets through ---------------------------
+# The one NetworkPolicy reader (netfence.policy_reader) applies these rules for the plan and for
+# the engine alike; here its problems get inventory paths.
 
-def _selector_problems(selector: Any, where: str) -> Iterator[tuple[str, str]]:
-    if selector is None:
-        return
-    if not isinstance(selector, dict):
-        yield where, "a selector must be a mapping (matchLabels / matchExpressions)"
-        return
-    for suffix, reason in syntax.labels(selector.get("matchLabels") or {}):
-        yield f"{where}.matchLabels{suffix}", reason
-    expressions = selector.get("matchExpressions") or []
-    if not isinstance(expressions, list):
-        return
-    for index, expr in enumerate(expressions):
-        at = f"{where}.matchExpressions[{index}]"
-        if not isinstance(expr, dict):
-            continue
-        reason = syntax.label_key(expr.get("key"))
-        if reason:
-            yield f"{at}.key", reason
-        operator, values = expr.get("operator"), expr.get("values")
-        if operator not in syntax.SELECTOR_OPERATORS:
-            yield f"{at}.operator", f"operator {operator!r} is not one of {', '.join(syntax.SELECTOR_OPERATORS)}"
-        elif operator in ("In", "NotIn") and not values:
-            yield f"{at}.values", f"operator {operator} needs at least one value"
-        elif operator in ("Exists", "DoesNotExist") and values:
-            yield f"{at}.values", f"operator {operator} takes no values"
-        if isinstance(values, list):
-            for vi, value in enumerate(values):
-                reason = syntax.label_value(value)
-                if reason:
-                    yield f"{at}.values[{vi}]", reason
+def read_rendered(policy: RenderedPolicy) -> tuple[Policy | None, list[Problem]]:
+    """The policy as the engine reads it, and its API-server problems at inventory paths."""
+    parsed, found = read_policy(policy.manifest)
+    return parsed, [Problem(policy.inventory_path(where), reason) for where, reason in found]
 
 
-def _port_problems(ports: Any, where: str) -> Iterator[tuple[str, str]]:
-    if not isinstance(ports, list):
-        return
-    for index, item in enumerate(ports):
-        at = f"{where}.ports[{index}]"
-        if not isinstance(item, dict):
-            continue
-        if "protocol" in item:
-            reason = syntax.protocol(item["protocol"])
-            if reason:
-                yield f"{at}.protocol", reason
-        if "port" in item:
-            reason = syntax.port_value(item["port"])
-            if reason:
-                yield f"{at}.port", reason
-        if "endPort" in item:
-            reason = syntax.end_port(item.get("port"), item["endPort"])
-            if reason:
-                yield f"{at}.endPort", reason
-
-
-def _peer_problems(peer: Any, at: str) -> Iterator[tuple[str, str]]:
-    if not isinstance(peer, dict):
-        return
-    yield from _selector_problems(peer.get("podSelector"), f"{at}.podSelector")
-    yield from _selector_problems(peer.get("namespaceSelector"), f"{at}.namespaceSelector")
-    block = peer.get("ipBlock")
-    if block is None:
-        return
-    if "podSelector" in peer or "namespaceSelector" in peer:
-        yield at, "ipBlock cannot be combined with podSelector or namespaceSelector in one peer"
-    if not isinstance(block, dict):
-        return
-    outer, reason = syntax.cidr(block.get("cidr"))
-    if reason:
-        yield f"{at}.ipBlock.cidr", reason
-    excepts = block.get("except") or []
-    if outer is not None and isinstance(excepts, list):
-        for index, item in enumerate(excepts):
-            reason = syntax.except_inside(outer, item)
-            if reason:
-                yield f"{at}.ipBlock.except[{index}]", reason
-
-
-def policy_problems(manifest: dict[str, Any]) -> Iterator[tuple[str, str]]:
+def policy_problems(manifest: dict[str, Any]) -> list[tuple[str, str]]:
     """API-server rules of one NetworkPolicy manifest as (manifest path, reason) pairs."""
-    metadata = manifest.get("metadata") if isinstance(manifest.get("metadata"), dict) else {}
-    reason = syntax.dns_subdomain(metadata.get("name"))
-    if reason:
-        yield "metadata.name", f"policy name {reason}"
-    for suffix, reason in syntax.labels(metadata.get("labels") or {}):
-        yield f"metadata.labels{suffix}", reason
-    spec = manifest.get("spec")
-    if not isinstance(spec, dict):
-        return
-    yield from _selector_problems(spec.get("podSelector"), "spec.podSelector")
-    types = spec.get("policyTypes")
-    if isinstance(types, list):
-        for index, value in enumerate(types):
-            if value not in syntax.POLICY_TYPES:
-                yield f"spec.policyTypes[{index}]", f"{value!r} is not one of Ingress, Egress"
-    for direction, peers_key in (("ingress", "from"), ("egress", "to")):
-        rules = spec.get(direction)
-        if not isinstance(rules, list):
-            continue
-        for index, rule in enumerate(rules):
-            at = f"spec.{direction}[{index}]"
-            if not isinstance(rule, dict):
-                continue
-            yield from _port_problems(rule.get("ports"), at)
-            peers = rule.get(peers_key)
-            if isinstance(peers, list):
-                for pi, peer in enumerate(peers):
-                    yield from _peer_problems(peer, f"{at}.{peers_key}[{pi}]")
+    return read_policy(manifest)[1]
 
 
-def check_policy(policy: RenderedPolicy) -> list[Problem]:
-    return [Problem(policy.inventory_path(where), reason) for where, reason in policy_problems(policy.manifest)]
+def _not_reported(problems: list[Problem], reported: list[Problem]) -> list[Problem]:
+    """``problems`` minus those the schema already ``reported``: one at the same path, or an
+    unknown field whose object the schema named ("Additional properties are not allowed").
+    One message per mistake is enough."""
+    paths = {r.path for r in reported}
+    return [p for p in problems if p.path not in paths
+            and not (p.message.startswith("unknown field") and p.path.rpartition(".")[0] in paths)]
 
 
 # --- layer 3: engineers' mistakes ------------------------------------------------------------
@@ -237,15 +150,15 @@ def check_policy(policy: RenderedPolicy) -> list[Problem]:
 Checked = tuple[RenderedPolicy, Policy]
 
 
-def _parsed(policies: list[RenderedPolicy]) -> list[Checked]:
-    """Each rendered policy with its parsed form; one that does not parse is left out here,
-    because layers 1 and 2 already report what is wrong with it."""
+def _parsed(policies: list[RenderedPolicy], read: dict[int, Policy | None] | None = None) -> list[Checked]:
+    """Each rendered policy with its parsed form (from ``read``, keyed by ``id`` of the rendered
+    policy, when layer 2 already read it); one that does not parse is left out here, because
+    layers 1 and 2 already report what is wrong with it."""
     out = []
     for rendered in policies:
-        try:
-            out.append((rendered, parse_policy(rendered.manifest)))
-        except NetfenceError:
-            continue
+        parsed = read[id(rendered)] if read is not None and id(rendered) in read else read_policy(rendered.manifest)[0]
+        if parsed is not None:
+            out.append((rendered, parsed))
     return out
 
 
@@ -467,11 +380,13 @@ def _dead_configuration(ns: Namespace) -> list[Problem]:
     return []
 
 
-def check_mistakes(inventory: Inventory, rendered: dict[str, list[RenderedPolicy]]) -> list[Problem]:
-    """The semantic checks that need the whole inventory (workloads, namespace labels)."""
+def check_mistakes(inventory: Inventory, rendered: dict[str, list[RenderedPolicy]],
+                   read: dict[int, Policy | None] | None = None) -> list[Problem]:
+    """The semantic checks that need the whole inventory (workloads, namespace labels).
+    ``read``: the policies layer 2 already read (see :func:`_parsed`)."""
     problems = []
     for ns in inventory.namespaces:
-        policies = _parsed(rendered.get(ns.name, []))
+        policies = _parsed(rendered.get(ns.name, []), read)
         problems += _egress_without_dns(ns, policies)
         for rendered_policy, policy in policies:
             problems += _service_port_mix_up(inventory, ns, rendered_policy, policy)
@@ -551,11 +466,13 @@ def build_plan(namespaces: Any, kubernetes_version: Any, pod_subnet: str | None 
     rendered = render(inventory)
     validator = schema_validator(minor)
     problems: list[Problem] = list(early)  # warnings only by now
+    read: dict[int, Policy | None] = {}
     for policies in rendered.values():
         for policy in policies:
-            problems += check_schema(policy, validator)
-            problems += check_policy(policy)
-    problems += check_mistakes(inventory, rendered)
+            schema = check_schema(policy, validator)
+            read[id(policy)], found = read_rendered(policy)
+            problems += schema + _not_reported(found, schema)
+    problems += check_mistakes(inventory, rendered, read)
     problems += internet_egress_subnets(inventory, pod_subnet, service_subnet)
     return Plan(inventory, rendered, problems)
 

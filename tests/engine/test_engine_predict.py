@@ -142,7 +142,7 @@ def test_module_check_mode_writes_nothing(tmp_path: Path) -> None:
 def test_module_reports_bad_manifest_as_failure(tmp_path: Path) -> None:
     bad = _np("dev", "bad", {"podSelector": {"matchExpressions": [{"key": "a", "operator": "Is"}]}})
     result = _run_module(tmp_path, {"namespaces": NAMESPACES, "manifests": [bad], "run_dir": str(tmp_path)})
-    assert result.get("failed") is True and "unknown operator 'Is'" in result["msg"]
+    assert result.get("failed") is True and "operator 'Is' is not one of" in result["msg"]
 
 
 def test_module_documentation_is_valid_yaml_matching_the_arguments() -> None:

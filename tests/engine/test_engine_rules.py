@@ -288,25 +288,28 @@ def test_equivalent_pods_share_a_class_but_keep_their_own_rows() -> None:
 
 
 BAD = [
-    ({"podSelector": {"matchExpressions": [{"key": "a", "operator": "Equals", "values": ["b"]}]}}, "unknown operator 'Equals'"),
+    ({"podSelector": {"matchExpressions": [{"key": "a", "operator": "Equals", "values": ["b"]}]}}, "operator 'Equals' is not one of In, NotIn, Exists, DoesNotExist"),
     ({"podSelector": {"matchExpressions": [{"key": "a", "operator": "In"}]}}, "needs at least one value"),
     ({"podSelector": {"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["b"]}]}}, "takes no values"),
     ({"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.300/8"}}]}]}, "spec.egress[0].to[0].ipBlock.cidr"),
     ({"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0"}}]}]}, "is not a CIDR"),
-    ({"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["11.0.0.0/16"]}}]}]}, "strict subset"),
-    ({"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.0.0.0/8"]}}]}]}, "strict subset"),
+    ({"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["11.0.0.0/16"]}}]}]}, "'11.0.0.0/16' is not strictly inside the cidr 10.0.0.0/8"),
+    ({"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8", "except": ["10.0.0.0/8"]}}]}]}, "'10.0.0.0/8' is not strictly inside the cidr"),
     ({"podSelector": {}, "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}, "podSelector": {}}]}]}, "cannot be combined"),
     ({"podSelector": {}, "ingress": [{"from": [{}]}]}, "a peer needs"),
-    ({"podSelector": {}, "ingress": [{"ports": [{"port": "http", "endPort": 90}]}]}, "not allowed with a named port"),
+    ({"podSelector": {}, "ingress": [{"ports": [{"port": "http", "endPort": 90}]}]}, "endPort is only allowed together with a numeric port"),
     ({"podSelector": {}, "ingress": [{"ports": [{"port": 90, "endPort": 80}]}]}, "lower than port 90"),
-    ({"podSelector": {}, "ingress": [{"ports": [{"endPort": 80}]}]}, "endPort: requires port"),
-    ({"podSelector": {}, "ingress": [{"ports": [{"port": 80, "protocol": "ICMP"}]}]}, "unknown protocol 'ICMP'"),
-    ({"podSelector": {}, "ingress": [{"ports": [{"port": 80, "protocol": "tcp"}]}]}, "unknown protocol 'tcp'"),
-    ({"podSelector": {}, "ingress": [{"ports": [{"port": 70000}]}]}, "between 1 and 65535"),
+    ({"podSelector": {}, "ingress": [{"ports": [{"endPort": 80}]}]}, "spec.ingress[0].ports[0].endPort: endPort is only allowed together with a numeric port"),
+    ({"podSelector": {}, "ingress": [{"ports": [{"port": 80, "protocol": "ICMP"}]}]}, "protocol 'ICMP' is not one of TCP, UDP, SCTP"),
+    ({"podSelector": {}, "ingress": [{"ports": [{"port": 80, "protocol": "tcp"}]}]}, "protocol 'tcp' is not one of TCP, UDP, SCTP (upper case)"),
+    ({"podSelector": {}, "ingress": [{"ports": [{"port": 70000}]}]}, "70000 is out of range: a port is 1-65535"),
     ({"podSelector": {}, "ingress": [{"ports": [{"port": "Not_A_Name"}]}]}, "valid port name"),
-    ({"podSelector": {}, "policyTypes": ["ingress"]}, "unknown policy type 'ingress'"),
-    ({"podSelector": {"matchLabels": {"a": 1}}}, "label values must be strings"),
-    ({"podSelectr": {}}, "unknown field(s) podSelectr"),
+    ({"podSelector": {}, "policyTypes": ["ingress"]}, "spec.policyTypes[0]: 'ingress' is not one of Ingress, Egress"),
+    ({"podSelector": {"matchLabels": {"a": 1}}}, "label value 1 must be a string"),
+    ({"podSelectr": {}}, "spec.podSelectr: unknown field 'podSelectr'"),
+    # one grammar with the plan: the API server rejects both, so the engine does too
+    ({"podSelector": {}, "ingress": [{"ports": [{"port": "80"}]}]}, "'80' is a quoted number"),
+    ({"podSelector": {"matchLabels": {"bad key!": "x"}}}, "label key 'bad key!' is invalid"),
 ]
 
 
@@ -325,10 +328,10 @@ def test_bad_model_errors() -> None:
         World.from_state({"namespaces": [{"name": "x"}], "pods": [pod("x", "a", ip="10.1.1")], "policies": []})
     with pytest.raises(NetfenceError, match="listed twice"):
         World.from_state({"namespaces": [{"name": "x"}], "pods": [pod("x", "a"), pod("x", "a")], "policies": []})
-    with pytest.raises(NetfenceError, match="unknown protocol"):
+    with pytest.raises(NetfenceError, match="protocol 'ICMP' is not one of TCP, UDP, SCTP"):
         World.from_state({"namespaces": [{"name": "x"}], "pods": [pod("x", "a", ports=[(None, 80, "ICMP")])], "policies": []})
     e = world([])
-    with pytest.raises(NetfenceError, match="unknown protocol 'ICMP'"):
+    with pytest.raises(NetfenceError, match="protocol 'ICMP' is not one of TCP, UDP, SCTP"):
         e.verdict("x/a", "x/b", 80, "ICMP")
     with pytest.raises(NetfenceError, match="not in the model"):
         e.verdict("x/a", "x/zz", 80)
@@ -361,3 +364,15 @@ def test_isolating_is_per_namespace_and_remembers_only_the_worlds_own_pods():
     assert [p.name for p in engine.isolating(xa, "ingress")] == ["deny-a"]
     engine.isolating(xa, "ingress").clear()  # callers get a copy: the memo stays intact
     assert not allowed(engine, "y/a", "x/a") and not allowed(engine, "x/b", "x/a")
+
+
+@pytest.mark.parametrize(("spec", "message"), BAD, ids=[m for _, m in BAD])
+def test_the_plan_refuses_every_policy_the_engine_refuses_with_the_same_words(spec: dict[str, Any], message: str) -> None:
+    """One grammar: the plan's API-server layer and the engine's model read policies through the
+    same reader, so they cannot disagree on what is valid (they once did on port "80")."""
+    from netfence.validate import policy_problems
+
+    manifest = policy("x", "bad-one", spec)
+    found = policy_problems(manifest)
+    assert found, "the plan accepted a policy the engine refuses"
+    assert any(message.split(": ")[-1] in f"{path}: {reason}" for path, reason in found)
