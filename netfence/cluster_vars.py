@@ -13,6 +13,7 @@ import difflib
 import ipaddress
 from typing import Iterable
 
+from netfence import syntax
 from netfence.errors import NetfenceError
 from netfence.inventory import Problem
 
@@ -71,12 +72,8 @@ def unknown_names(names: Iterable[str]) -> list[Problem]:
 
 
 def _subnet(variable: str, value: object) -> list[Problem]:
-    try:
-        ipaddress.ip_network(str(value), strict=True)
-    except ValueError as exc:
-        return [Problem(variable, f"{str(value)!r} is not a network in CIDR notation ({exc}); "
-                                  "write the network address and prefix, e.g. 10.244.0.0/16")]
-    return []
+    _, reason = syntax.subnet(value)
+    return [Problem(variable, f"{reason}; write the network address and prefix, e.g. 10.244.0.0/16")] if reason else []
 
 
 def check(*, pod_subnet: object = None, service_subnet: object = None, api_server_endpoint: object = None,

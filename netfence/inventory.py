@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from netfence import syntax
+from netfence.labels import MANAGED_BY_LABEL, MANAGED_BY_VALUE, WORKLOAD_NAME_LABEL
 from netfence.errors import NetfenceError
 from netfence.wellknown import DEFAULT_DNS_LABELS, DEFAULT_DNS_NAMESPACE
 
@@ -37,9 +38,7 @@ DEFAULT_INTERNET_PORTS = ({"port": 443, "protocol": "TCP"},)
 # netfence_workload filter plugin) puts on every workload pod besides the inventory's labels, and
 # the container port it declares. Prediction and probe planning read the same functions, so a
 # policy that selects these labels or names this port means the same thing in all three places.
-WORKLOAD_NAME_LABEL = "app.kubernetes.io/name"
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
-DEFAULT_MANAGED_BY = "netfence"
+DEFAULT_MANAGED_BY = MANAGED_BY_VALUE
 DEFAULT_PORT_NAME = "http"
 
 

@@ -25,10 +25,10 @@ from typing import Any, Mapping, NamedTuple, Union
 
 from netfence.errors import NetfenceError
 from netfence import syntax
+from netfence.labels import NS_NAME_LABEL
 from netfence.selectors import LabelSelector
 
 PROTOCOLS = syntax.PROTOCOLS
-NS_NAME_LABEL = "kubernetes.io/metadata.name"
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNetwork = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 def _mapping(raw: Any, where: str) -> Mapping[str, Any]:

@@ -17,9 +17,9 @@ Pure functions except :func:`load_manifests_dir` and :func:`write_prediction` at
 from __future__ import annotations
 
 from pathlib import Path
-import ipaddress
 from typing import Any, Mapping, Sequence
 
+from netfence import syntax
 from netfence.cluster_vars import parse_endpoint
 from netfence.engine import DnsSelector, Engine
 from netfence.errors import NetfenceError
@@ -64,10 +64,9 @@ def _assign_ips(pods: list[dict[str, Any]], pod_subnet: str) -> None:
     """Give every predicted pod an address of the pod subnet, in order, so ipBlock rules match pods
     as they will on the cluster (an internet-egress ``except`` that misses the pod subnet opens
     pod-to-pod traffic there)."""
-    try:
-        net = ipaddress.ip_network(pod_subnet, strict=True)
-    except ValueError as exc:
-        raise NetfenceError(f"pod subnet {pod_subnet!r} is not a network in CIDR notation ({exc})") from None
+    net, reason = syntax.subnet(pod_subnet)
+    if net is None:
+        raise NetfenceError(f"pod subnet: {reason}")
     if net.num_addresses < len(pods) + 2:
         raise NetfenceError(f"pod subnet {pod_subnet} is too small for {len(pods)} predicted pods")
     for i, pod in enumerate(pods):

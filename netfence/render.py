@@ -18,9 +18,8 @@ from typing import Any, Callable, Iterable, Sequence
 import yaml
 
 from netfence.inventory import Inventory, Namespace, NamespaceSource, PodSource, Port
+from netfence.labels import MANAGED_BY, PROFILE_LABEL
 
-MANAGED_BY = {"app.kubernetes.io/managed-by": "netfence"}
-PROFILE_LABEL = "netfence.io/profile"
 EXTRA_PROFILE = "extra"
 NAME_PREFIX = "netfence-"
 HEADER = "# Rendered by netfence from the inventory: change the inventory, not this file.\n"

@@ -166,8 +166,12 @@ def protocol(value: Any) -> str | None:
     return None
 
 
-def cidr(value: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network | None, str | None]:
-    """Parse a CIDR; host bits are tolerated (as the API does) but an address without a prefix is not."""
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def cidr(value: Any) -> tuple[Network | None, str | None]:
+    """A NetworkPolicy ``ipBlock`` CIDR: host bits are tolerated (as the API does:
+    ``10.244.1.5/4`` means ``0.0.0.0/4``) but an address without a prefix is not."""
     if not isinstance(value, str) or "/" not in value:
         return None, f"{value!r} is not a CIDR (address/prefix, e.g. 10.0.0.0/8)"
     try:
@@ -176,7 +180,16 @@ def cidr(value: Any) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network | No
         return None, f"{value!r} is not a valid CIDR: {exc}"
 
 
-def except_inside(outer: ipaddress.IPv4Network | ipaddress.IPv6Network, value: Any) -> str | None:
+def subnet(value: Any) -> tuple[Network | None, str | None]:
+    """A cluster's pod or Service subnet (or an inventory CIDR netfence compares with one): host
+    bits must be zero, so a typo such as ``10.96.0.1/12`` is caught rather than read as its network."""
+    try:
+        return ipaddress.ip_network(str(value), strict=True), None
+    except ValueError as exc:
+        return None, f"{str(value)!r} is not a network in CIDR notation ({exc})"
+
+
+def except_inside(outer: Network, value: Any) -> str | None:
     """An ``except`` entry must be a CIDR strictly inside the block's ``cidr`` (API server rule)."""
     inner, reason = cidr(value)
     if reason:

@@ -18,7 +18,6 @@ Three layers, all reported together with inventory paths:
 from __future__ import annotations
 
 import functools
-import ipaddress
 import json
 import re
 from dataclasses import dataclass
@@ -29,10 +28,11 @@ import jsonschema
 import referencing
 import referencing.jsonschema
 
-from netfence import cluster_vars
+from netfence import cluster_vars, syntax
 from netfence.errors import NetfenceError
 from netfence.inventory import Inventory, InventoryError, Namespace, Problem, Workload, parse, plural
-from netfence.model import NS_NAME_LABEL, Peer, Policy, PolicyPort, Rule, parse_policy
+from netfence.labels import NS_NAME_LABEL
+from netfence.model import Peer, Policy, PolicyPort, Rule, parse_policy
 from netfence.policy_reader import read_policy
 from netfence.render import RenderedPolicy, manifest_path, render, render_files
 from netfence.wellknown import DNS_PORTS
@@ -409,20 +409,16 @@ def internet_egress_subnets(inventory: Inventory, pod_subnet: str | None = None,
     """
     subnets = []
     for label, text in (("pod subnet (netfence_pod_subnet)", pod_subnet), ("service subnet (netfence_service_subnet)", service_subnet)):
-        if not text:
-            continue
-        try:
-            subnets.append((label, ipaddress.ip_network(str(text), strict=True)))
-        except ValueError:
-            continue
+        if text and (net := syntax.subnet(text)[0]) is not None:
+            subnets.append((label, net))
     problems = []
     for ns in inventory.namespaces:
         if "allow-internet-egress" not in ns.profiles:
             continue
-        try:
-            block = ipaddress.ip_network(ns.internet_egress.cidr, strict=True)
-            excepts = [ipaddress.ip_network(e, strict=True) for e in ns.internet_egress.except_]
-        except ValueError:
+        block = syntax.subnet(ns.internet_egress.cidr)[0]
+        parsed = [syntax.subnet(e)[0] for e in ns.internet_egress.except_]
+        excepts = [e for e in parsed if e is not None]
+        if block is None or len(excepts) != len(parsed):
             continue  # reported by the syntax layer
         for label, subnet in subnets:
             if subnet.version != block.version or not subnet.overlaps(block):  # type: ignore[arg-type]

@@ -12,10 +12,11 @@ import dataclasses
 from typing import Any, Iterable, Mapping, Sequence
 
 from netfence.errors import NetfenceError
-from netfence.inventory import MANAGED_BY_LABEL, effective_pod_labels
-from netfence.probes.records import (
-    ALLOWED, BLOCKED, EXPECTATIONS, MANAGED_BY, METHODS, PHASES, REFUSED, ROLE_LABEL, ProbeSpec, Source, Target,
+from netfence.inventory import effective_pod_labels
+from netfence.labels import (
+    MANAGED_BY, MANAGED_BY_LABEL, PHASE_ANNOTATION, ROLE_LABEL, RUN_ID_ANNOTATION, SOURCE_ANNOTATION,
 )
+from netfence.probes.records import ALLOWED, BLOCKED, EXPECTATIONS, METHODS, PHASES, REFUSED, ProbeSpec, Source, Target
 
 DEFAULT_PORTS = {"api": 443, "dns": 53, "external": 443}
 
@@ -269,7 +270,7 @@ def probe_pod(source: Source, *, run_id: str, image: str, phase: str = "", args:
             "name": source.pod_name(run_id, phase),
             "namespace": source.namespace,
             "labels": labels,
-            "annotations": {"netfence.io/run-id": run_id, "netfence.io/phase": phase, "netfence.io/source": source.key,
+            "annotations": {RUN_ID_ANNOTATION: run_id, PHASE_ANNOTATION: phase, SOURCE_ANNOTATION: source.key,
                             ROLE_LABEL: role, **MANAGED_BY},
         },
         "spec": {

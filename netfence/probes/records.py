@@ -24,8 +24,6 @@ EXPECTATIONS = (ALLOWED, BLOCKED)
 TARGET_KINDS = ("service", "pod", "api", "dns", "external")
 METHODS = ("tcp", "http")
 PHASES = ("before", "after", "blast-radius")
-MANAGED_BY = {"app.kubernetes.io/managed-by": "netfence"}
-ROLE_LABEL = "netfence.io/role"
 
 
 def utc_now() -> str:

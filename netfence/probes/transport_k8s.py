@@ -15,7 +15,7 @@ from typing import Any, Mapping
 
 from netfence.errors import NetfenceError
 from netfence.probes.command import ExecResult
-from netfence.probes.records import ROLE_LABEL
+from netfence.labels import ROLE_LABEL
 
 
 ERROR_CHANNEL = 3  # the exec websocket's channel for the final Status (kubernetes.stream.ws_client)

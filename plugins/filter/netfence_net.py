@@ -12,24 +12,23 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
+from netfence import syntax
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def _network(value: str) -> Network:
     """Parse a CIDR strictly (host bits must be zero), so typos such as 10.96.0.1/12 are caught."""
-    try:
-        return ipaddress.ip_network(str(value), strict=True)
-    except ValueError as exc:
-        raise AnsibleFilterError(f"{value!r} is not a valid network in CIDR notation ({exc})") from None
+    net, reason = syntax.subnet(value)
+    if net is None:
+        raise AnsibleFilterError(reason)
+    return net
 
 
 def cidr_problem(value: Any) -> str:
-    """Return why ``value`` is not a usable CIDR, or an empty string when it is."""
-    try:
-        ipaddress.ip_network(str(value), strict=True)
-    except ValueError as exc:
-        return f"{value!r} is not a valid network in CIDR notation ({exc})"
-    return ""
+    """Return why ``value`` is not a usable CIDR, or an empty string when it is (the plan's
+    check of netfence_pod_subnet, :func:`netfence.syntax.subnet`)."""
+    return syntax.subnet(value)[1] or ""
 
 
 def host_networks(facts: dict[str, Any]) -> list[str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-MANAGED_BY = ("app.kubernetes.io/managed-by", "netfence")
-INSTANCE_ANNOTATION = "netfence.io/instance"
+from netfence.labels import INSTANCE_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE
+
 # What Kubernetes itself puts in every namespace: never a reason to keep one.
 _BUILT_IN = {("ConfigMap", "kube-root-ca.crt"), ("ServiceAccount", "default")}
 
@@ -25,7 +25,7 @@ def owned(obj: Any, instance: str | None = None) -> bool:
     """Labelled ``app.kubernetes.io/managed-by=netfence`` and, when ``instance`` is given,
     annotated ``netfence.io/instance=<instance>``."""
     meta = _meta(obj)
-    if (meta.get("labels") or {}).get(MANAGED_BY[0]) != MANAGED_BY[1]:
+    if (meta.get("labels") or {}).get(MANAGED_BY_LABEL) != MANAGED_BY_VALUE:
         return False
     return instance is None or (meta.get("annotations") or {}).get(INSTANCE_ANNOTATION) == instance
 

@@ -28,9 +28,9 @@ def test_adjacent_ranges_do_not_overlap() -> None:
 
 def test_cidr_problem_catches_host_bits_and_garbage() -> None:
     assert net.cidr_problem("10.96.0.0/12") == ""
-    assert "not a valid network" in net.cidr_problem("10.96.0.1/12")
-    assert "not a valid network" in net.cidr_problem("10.96.0.0/33")
-    with pytest.raises(AnsibleFilterError, match="not a valid network"):
+    assert "not a network in CIDR notation" in net.cidr_problem("10.96.0.1/12")
+    assert "not a network in CIDR notation" in net.cidr_problem("10.96.0.0/33")
+    with pytest.raises(AnsibleFilterError, match="not a network in CIDR notation"):
         net.overlaps("nonsense", [])
 
 

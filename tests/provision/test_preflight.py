@@ -55,7 +55,7 @@ def test_pod_subnet_overlapping_a_host_network_is_refused(lab: Lab) -> None:
 def test_invalid_and_overlapping_subnets_are_refused(lab: Lab) -> None:
     lab.write_inventory(netfence_service_subnet="10.96.0.1/12")
     msg = run_preflight(lab)
-    assert "netfence_service_subnet: '10.96.0.1/12' is not a valid network" in msg
+    assert "netfence_service_subnet: '10.96.0.1/12' is not a network" in msg
     lab.write_inventory(netfence_service_subnet="192.168.128.0/17")
     msg = run_preflight(lab)
     assert "overlaps netfence_service_subnet 192.168.128.0/17" in msg
