@@ -119,18 +119,28 @@ def _sums(run_dir: Path, skip: frozenset[str] | set[str] = frozenset()) -> str:
 
 
 def seal_needed(run_dir: Path) -> bool:
-    """True when :func:`seal` would change SHA256SUMS (a file was added, changed or removed)."""
+    """True when :func:`seal` would change what SHA256SUMS says of the evidence (a file was added,
+    changed or removed). The ``INCOMPLETE`` marker is left out of the comparison: it says which
+    stage writes or last finished, bookkeeping that changes on every stage, not evidence."""
     sums = run_dir / CHECKSUMS
-    return not sums.is_file() or sums.read_text(encoding="utf-8", errors="replace") != _sums(run_dir)
+    if not sums.is_file():
+        return True
+    recorded = [line for line in sums.read_text(encoding="utf-8", errors="replace").splitlines()
+                if not line.endswith(f"  {INCOMPLETE}")]
+    return recorded != _sums(run_dir, skip={INCOMPLETE}).splitlines()
 
 
-def seal(run_dir: Path) -> Path:
+def seal(run_dir: Path, finished: str | None = None) -> Path:
     """Checkpoint an open run: (re)write SHA256SUMS over every file but itself, ``INCOMPLETE``
-    included. A sealed run (no ``INCOMPLETE``) is never written again: refused."""
+    included. ``finished``: the stage that has just written all it writes (``INCOMPLETE`` then
+    says so, and the report may seal the run for good; an interrupted stage never gets here). A
+    sealed run (no ``INCOMPLETE``) is never written again: refused."""
     if not is_open(run_dir):
         raise NetfenceError(f"{run_dir} is not an open run (no {INCOMPLETE}): "
                             + ("it is sealed, and a sealed run is never written again"
                                if (run_dir / CHECKSUMS).is_file() else "it was not created by netfence"))
+    if finished:
+        _mark(run_dir, _finished_text(finished))
     return write_text(run_dir, CHECKSUMS, _sums(run_dir), overwrite=True)
 
 
@@ -159,20 +169,43 @@ def verify(run_dir: Path) -> list[str]:
     return sorted(problems)
 
 
+_WRITING = "is writing into it, or was interrupted"
+_FINISHED = "finished; the next stage may write into it"
+
+
 def _incomplete_text(stage: str) -> str:
     who = f"stage {stage!r}" if stage else "a stage"
-    return (f"This run is incomplete: {who} is writing into it, or was interrupted.\n"
+    return (f"This run is incomplete: {who} {_WRITING}.\n"
             "The report stage removes this file when it seals the run (docs/evidence.md).\n")
+
+
+def _finished_text(stage: str) -> str:
+    return (f"This run is incomplete: stage {stage!r} {_FINISHED}.\n"
+            "The report stage removes this file when it seals the run (docs/evidence.md).\n")
+
+
+def _mark(run_dir: Path, text: str) -> bool:
+    marker = run_dir / INCOMPLETE
+    if marker.is_file() and marker.read_text(encoding="utf-8", errors="replace") == text:
+        return False
+    write_text(run_dir, INCOMPLETE, text, overwrite=True)
+    return True
 
 
 def mark_writing(run_dir: Path, stage: str) -> bool:
     """Write ``INCOMPLETE`` naming the stage now writing; True when its bytes changed."""
-    text = _incomplete_text(stage)
+    return _mark(run_dir, _incomplete_text(stage))
+
+
+def interrupted_stage(run_dir: Path) -> str | None:
+    """The stage an open run's ``INCOMPLETE`` says is writing (it started and has not finished:
+    running now, or interrupted), or None when the last stage finished."""
     marker = run_dir / INCOMPLETE
-    if marker.is_file() and marker.read_text(encoding="utf-8") == text:
-        return False
-    write_text(run_dir, INCOMPLETE, text, overwrite=True)
-    return True
+    text = marker.read_text(encoding="utf-8", errors="replace") if marker.is_file() else ""
+    if _FINISHED in text:
+        return None
+    found = re.search(r"stage '([^']*)'", text)
+    return found.group(1) if found else "an unnamed stage"
 
 
 def is_open(run_dir: Path) -> bool:
@@ -242,12 +275,10 @@ def open_run(run_dir: Path, stage: str, *, inventory_sha256: str | None = None, 
             write_json(run_dir, "run.json", run, overwrite=True)
             changed = True
     if dry_run:
-        marker = run_dir / INCOMPLETE
-        return changed or marker.read_text(encoding="utf-8", errors="replace") != _incomplete_text(stage)
-    changed = mark_writing(run_dir, stage) or changed
-    if changed:
+        return changed
+    if mark_writing(run_dir, stage) or changed:
         seal(run_dir)
-    return changed
+    return changed  # the marker alone is bookkeeping, not a change of the evidence
 
 
 def check_readable(run_dir: Path, *, inspect: bool = False) -> list[str]:

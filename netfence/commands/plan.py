@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
             })
             for relpath, text in plan.files.items():
                 evidence.write_text(run_dir, relpath, text)
-            evidence.seal(run_dir)
+            evidence.seal(run_dir, finished="plan")
         except BaseException as exc:
             remove_tree(run_dir)  # created above, uniquely named: a half-written run is no evidence
             if isinstance(exc, OSError):

@@ -58,6 +58,11 @@ def run(args: argparse.Namespace) -> int:
         problems = evidence.verify(run_dir)
         if problems:
             raise NetfenceError(f"{run_dir} does not match its {evidence.CHECKSUMS}: {'; '.join(problems)}; no report written")
+        stage = evidence.interrupted_stage(run_dir)
+        if stage is not None:
+            raise NetfenceError(f"{run_dir} is incomplete: stage {stage!r} started writing and did not finish (still running, "
+                                "or interrupted); a run is sealed only after its last stage finished: run that stage "
+                                "again (or plan a new run); no report written")
         warnings: list[str] = []
     else:
         warnings = evidence.check_readable(run_dir, inspect=args.inspect)

@@ -17,7 +17,10 @@ description:
     C(INCOMPLETE) with the stage. An absent or empty O(run_dir) becomes a new run. A sealed,
     unsealed or tampered run is refused with the files named.
   - With O(action=seal), re-writes C(SHA256SUMS) of an open run after a stage added files
-    (C(INCOMPLETE) stays); changed only when its bytes change. A sealed run is refused.
+    (C(INCOMPLETE) stays). With O(stage), the stage's last step, C(INCOMPLETE) then says that stage
+    finished: the report seals for good only a run whose last stage finished, never an
+    interrupted one. Changed only when the evidence changed (the marker is bookkeeping). A sealed
+    run is refused.
   - With O(action=verify), checks C(SHA256SUMS) and fails on any missing, changed or unlisted file;
     an open run fails unless O(allow_open). Writes nothing; runs in check mode too.
   - In check mode nothing is written; O(action=create) then returns RV(run_dir) as null.
@@ -38,7 +41,9 @@ options:
     type: dict
     default: {}
   stage:
-    description: The stage about to write (O(action=create) and O(action=open)), recorded in C(INCOMPLETE).
+    description:
+      - The stage about to write (O(action=create) and O(action=open)), or the stage that has
+        written all it writes (O(action=seal)); recorded in C(INCOMPLETE).
     type: str
     default: ""
   inventory_sha256:
@@ -178,8 +183,10 @@ def main() -> None:
         if current != "open":
             evidence.seal(run_dir)  # refuses with the reason
         changed = evidence.seal_needed(run_dir)
-        if changed and not module.check_mode:
-            evidence.seal(run_dir)
+        # the stage's last step: INCOMPLETE then says it finished (bookkeeping, not a change)
+        unfinished = bool(params["stage"]) and evidence.interrupted_stage(run_dir) is not None
+        if (changed or unfinished) and not module.check_mode:
+            evidence.seal(run_dir, finished=params["stage"] or None)
         module.exit_json(changed=changed, run_dir=str(run_dir))
     except NetfenceError as exc:
         module.fail_json(msg=str(exc))

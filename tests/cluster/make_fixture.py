@@ -100,7 +100,7 @@ def main() -> None:
     doc = phase_document(run_id=RUN_ID, phase="blast-radius", cluster="netfence-lab", context="kind-netfence-lab",
                          pods=len(pods), records=records, **stamps)
     evidence.write_text(OUT, "blast-radius.json", json.dumps(doc, indent=2, sort_keys=True) + "\n")
-    evidence.seal(OUT)
+    evidence.seal(OUT, finished="blast-radius")  # as the last stage leaves the run before the report
 
 
 if __name__ == "__main__":
