@@ -41,6 +41,9 @@ PREFIX = "netfence_"
 def parse_endpoint(text: str) -> tuple[str, int]:
     """``"ip:port"`` (``"[v6]:port"`` for IPv6) as ``(ip, port)``; raises NetfenceError when malformed."""
     host, sep, port = str(text).rpartition(":")
+    if ":" in host and not (host.startswith("[") and host.endswith("]")):
+        # "fd00::1:6443" is itself an IPv6 address: without brackets the port is a guess
+        raise NetfenceError(f"api server endpoint {text!r}: write an IPv6 address in brackets, e.g. [fd00::1]:6443")
     host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     try:
         ipaddress.ip_address(host)

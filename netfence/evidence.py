@@ -164,7 +164,10 @@ def verify(run_dir: Path) -> list[str]:
             problems.append(f"{rel}: checksum mismatch")
     for path in run_dir.rglob("*"):
         rel = path.relative_to(run_dir).as_posix()
-        if path.is_file() and path.name != CHECKSUMS and rel not in listed:
+        if path.is_symlink() or not (path.is_file() or path.is_dir()):
+            # netfence writes regular files only: a link or FIFO could stand in for evidence
+            problems.append(f"{rel}: not a regular file")
+        elif path.is_file() and path.name != CHECKSUMS and rel not in listed:
             problems.append(f"{rel}: not in {CHECKSUMS}")
     return sorted(problems)
 
@@ -286,7 +289,8 @@ def check_readable(run_dir: Path, *, inspect: bool = False) -> list[str]:
     instead (empty list: sealed and intact)."""
     current = state(run_dir)
     if current == "missing":
-        raise NetfenceError(f"run folder {run_dir} does not exist")
+        what = "is not a folder" if run_dir.exists() else "does not exist"
+        raise NetfenceError(f"run folder {run_dir} {what} (fix: name the run folder, evidence/<cluster>/<run-id>)")
     warnings = []
     if current == "empty":
         warnings.append(f"{run_dir} holds no evidence at all")

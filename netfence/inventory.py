@@ -10,12 +10,14 @@ The variable is documented key by key in docs/inventory.md.
 
 from __future__ import annotations
 
+import difflib
+
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from netfence import syntax
-from netfence.labels import MANAGED_BY_LABEL, MANAGED_BY_VALUE, WORKLOAD_NAME_LABEL
 from netfence.errors import NetfenceError
+from netfence.labels import MANAGED_BY_LABEL, MANAGED_BY_VALUE, NS_NAME_LABEL, WORKLOAD_NAME_LABEL
 from netfence.wellknown import DEFAULT_DNS_LABELS, DEFAULT_DNS_NAMESPACE
 
 VARIABLE = "netfence_namespaces"
@@ -225,7 +227,9 @@ class _Reader:
         allowed = tuple(allowed)
         for key in value:
             if key not in allowed:
-                self.error(f"{path}.{key}", f"unknown key {key!r}; allowed keys: {', '.join(allowed)}")
+                near = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.75)
+                hint = f"did you mean {near[0]!r}? " if near else ""
+                self.error(f"{path}.{key}", f"unknown key {key!r}; {hint}allowed keys: {', '.join(allowed)}")
         for key in required:
             if value.get(key) is None:
                 self.error(f"{path}.{key}", "is required")
@@ -507,9 +511,14 @@ def _namespace(reader: _Reader, raw: Any, path: str) -> Namespace | None:
         if profile in profiles and not entries:
             reader.error(f"{path}.profiles", f"profile {profile!r} needs at least one entry in {key}")
     _unique(reader, [(e.path, e.name) for e in extras], "name", "extra policy")
+    labels = reader.labels(data.get("labels"), f"{path}.labels")
+    if labels.get(NS_NAME_LABEL, name) != name:
+        reader.error(f"{path}.labels['{NS_NAME_LABEL}']",
+                     f"the API server sets this label to the namespace's own name ({name!r}), not "
+                     f"{labels[NS_NAME_LABEL]!r}; a policy selecting {labels[NS_NAME_LABEL]!r} would not match (remove it)")
     return Namespace(
         name=name,
-        labels=reader.labels(data.get("labels"), f"{path}.labels"),
+        labels=labels,
         profiles=profiles,
         workloads=workloads,
         allow_from_namespaces=from_ns,

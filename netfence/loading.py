@@ -146,6 +146,11 @@ def read_text(path: str | os.PathLike[str], what: str = "file") -> str:
     p = Path(path)
     limit = max_bytes()
     try:
+        kind = os.stat(p).st_mode
+        if not (stat.S_ISREG(kind) or stat.S_ISDIR(kind)):
+            # opening a FIFO blocks until something writes to it: netfence would hang
+            raise InputError(f"{p}: cannot read {what}: not a regular file (a FIFO, socket or device) "
+                             "(fix: write the content to a file and name that)")
         with open(p, "rb") as handle:
             info = os.fstat(handle.fileno())
             if stat.S_ISDIR(info.st_mode):
@@ -262,8 +267,15 @@ def load_data(text: str, source: str | os.PathLike[str]) -> Any:
             data = json.loads(text)
         except RecursionError:
             raise _too_deep(source, "JSON") from None
+        except json.JSONDecodeError as exc:
+            try:
+                return load_yaml(text, source)  # YAML flow style also starts with "{"
+            except InputError:
+                # it looked like JSON and is neither: the JSON error is the one to fix
+                raise InputError(f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} "
+                                 "(fix: check the brackets, commas and quotes there; a cut-off file ends early)") from None
         except ValueError:
-            pass
+            pass  # valid JSON syntax with a value json refuses (a 5000-digit integer): YAML names it
         else:
             check_depth(data, source, "JSON")
             return data
@@ -400,6 +412,8 @@ class _AliasBudget:
                 continue
             if key in memo:
                 continue
+            if isinstance(node, yaml.MappingNode):
+                self._unique_keys(node)
             if key in open_:
                 raise InputError(f"{self.source}: a YAML alias refers to its own anchor, which makes the value "
                                  "infinite (fix: remove the recursive alias)")
@@ -414,6 +428,22 @@ class _AliasBudget:
                 f"{self.source}: YAML aliases make {self.unique} values stand for {_count(self.expanded)} "
                 f"(an alias bomb?); at most {max(ALIAS_ALLOWANCE, self.unique)} more are allowed "
                 "(fix: write the values out, or use fewer nested aliases)")
+
+
+    def _unique_keys(self, node: Any) -> None:
+        """Refuse a key written twice in one mapping: YAML leaves the meaning open, PyYAML keeps
+        the last silently (a namespace renamed by a stray ``name:`` line), Ansible only warns."""
+        import yaml
+
+        seen: dict[str, Any] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            first = seen.setdefault(key_node.value, key_node)
+            if first is not key_node:
+                raise InputError(
+                    f"{self.source}: key {shorten(key_node.value)} appears twice in one mapping (lines "
+                    f"{first.start_mark.line + 1} and {key_node.start_mark.line + 1}) (fix: keep one of them)")
 
 
 _NO_CHILDREN: tuple[()] = ()

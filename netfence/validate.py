@@ -18,6 +18,7 @@ Three layers, all reported together with inventory paths:
 from __future__ import annotations
 
 import functools
+import ipaddress
 import json
 import re
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ from netfence import cluster_vars, syntax
 from netfence.errors import NetfenceError
 from netfence.inventory import Inventory, InventoryError, Namespace, Problem, Workload, parse, plural
 from netfence.labels import NS_NAME_LABEL
-from netfence.model import Peer, Policy, PolicyPort, Rule, parse_policy
+from netfence.model import IPBlock, Peer, Policy, PolicyPort, Rule, parse_policy
 from netfence.policy_reader import read_policy
 from netfence.render import RenderedPolicy, manifest_path, render, render_files
 from netfence.wellknown import DNS_PORTS
@@ -84,6 +85,9 @@ def _schema_versions() -> dict[tuple[int, int], str]:
 
 def schema_minor(kubernetes_version: Any) -> tuple[int, int]:
     """``v1.35.8`` → ``(1, 35)``; a clear error for a version with no bundled schema."""
+    if isinstance(kubernetes_version, (int, float)) and not isinstance(kubernetes_version, bool):
+        raise NetfenceError(f"{VERSION_VARIABLE}: {kubernetes_version!r} is a number in YAML (1.30 reads as 1.3); "
+                            'quote the version, e.g. "v1.35.8"')
     match = re.fullmatch(r"v?(\d+)\.(\d+)(\.\d+)?", str(kubernetes_version).strip())
     if not match:
         raise NetfenceError(f"{VERSION_VARIABLE}: {kubernetes_version!r} is not a Kubernetes version like v1.35.8")
@@ -335,13 +339,38 @@ def _world_ingress(ns: Namespace, rendered: RenderedPolicy, policy: Policy) -> l
                                     f"included, to {names} in {ns.name}; name the sources, or set "
                                     "acknowledge.world_ingress: true if the exposure is intended"))
             continue
+        whole = False
         for pi, peer in enumerate(rule.peers):
             if peer.ip_block is not None and peer.ip_block.cidr.prefixlen == 0:
+                whole = True
                 problems.append(Problem(
                     rendered.inventory_path(f"spec.ingress[{ri}].from[{pi}].ipBlock.cidr"),
                     f"{peer.ip_block.raw} admits the whole internet to {names} in {ns.name}; narrow the CIDR, or set "
                     "acknowledge.world_ingress: true if the exposure is intended"))
+        if not whole and (family := _covered_family([p.ip_block for p in rule.peers if p.ip_block is not None])):
+            problems.append(Problem(
+                rendered.inventory_path(f"spec.ingress[{ri}].from"),
+                f"together, this rule's ipBlocks cover every {family} address, which admits the whole internet to "
+                f"{names} in {ns.name}; narrow them, or set acknowledge.world_ingress: true if the exposure is intended"))
     return problems
+
+
+def _covered_family(blocks: list[IPBlock]) -> str | None:
+    """``IPv4``/``IPv6`` when the blocks (each minus its excepts) add up to the whole address
+    space of that family: ``0.0.0.0/1`` and ``128.0.0.0/1`` are the internet as surely as ``0.0.0.0/0``."""
+    for version, whole in ((4, ipaddress.ip_network("0.0.0.0/0")), (6, ipaddress.ip_network("::/0"))):
+        parts: list[Any] = []
+        for block in blocks:
+            if block.cidr.version != version:
+                continue
+            pieces = [block.cidr]
+            for ex in block.excepts:
+                pieces = [rest for piece in pieces for rest in
+                          ((piece,) if not piece.overlaps(ex) else piece.address_exclude(ex) if ex.subnet_of(piece) else ())]
+            parts += pieces
+        if parts and list(ipaddress.collapse_addresses(parts)) == [whole]:
+            return f"IPv{version}"
+    return None
 
 
 def _missing_default_deny(ns: Namespace, policies: list[Checked]) -> list[Problem]:
@@ -380,6 +409,22 @@ def _dead_configuration(ns: Namespace) -> list[Problem]:
     return []
 
 
+def _host_bits(ns: Namespace) -> list[Problem]:
+    """An internet-egress CIDR written with host bits (``10.1.2.3/8``): the API server accepts it
+    and means its network (``10.0.0.0/8``), which is rarely what was typed."""
+    if "allow-internet-egress" not in ns.profiles:
+        return []
+    egress = ns.internet_egress
+    problems = []
+    for where, text in [(f"{egress.path}.cidr", egress.cidr),
+                        *((f"{egress.path}.except[{i}]", e) for i, e in enumerate(egress.except_))]:
+        net, reason = syntax.cidr(text)
+        if net is not None and syntax.subnet(text)[1] is not None:
+            problems.append(Problem(where, f"{text!r} has host bits set: Kubernetes reads it as {net}; write {net}",
+                                    "warning"))
+    return problems
+
+
 def check_mistakes(inventory: Inventory, rendered: dict[str, list[RenderedPolicy]],
                    read: dict[int, Policy | None] | None = None) -> list[Problem]:
     """The semantic checks that need the whole inventory (workloads, namespace labels).
@@ -394,6 +439,7 @@ def check_mistakes(inventory: Inventory, rendered: dict[str, list[RenderedPolicy
         problems += _missing_default_deny(ns, policies)
         problems += _unknown_namespaces(inventory, ns)
         problems += _dead_configuration(ns)
+        problems += _host_bits(ns)
     return problems
 
 
@@ -434,13 +480,43 @@ def internet_egress_subnets(inventory: Inventory, pod_subnet: str | None = None,
 
 # --- the whole pipeline ----------------------------------------------------------------------
 
+def check_probes(probes: Any, namespaces: Any) -> list[Problem]:
+    """``netfence_probes`` checked offline, as the probe stage will read it (used to be read only
+    there, after the cluster was provisioned): errors name the probe's path; a source namespace
+    outside the inventory is a warning (the probe pod needs that namespace to exist)."""
+    from netfence.probes.plan import from_inventory
+
+    if probes is None:
+        return []
+    if not isinstance(probes, list):
+        return [Problem("netfence_probes", f"must be a list of probes, not {type(probes).__name__}")]
+    try:
+        from_inventory(probes, namespaces if isinstance(namespaces, list) else [])
+    except NetfenceError as exc:
+        path, _, reason = str(exc).partition(" ")
+        if path.startswith("netfence_probes"):
+            return [Problem(path.rstrip(":"), reason)]
+        return [Problem("netfence_probes", str(exc))]
+    known = {ns.get("name") for ns in namespaces if isinstance(ns, dict)} if isinstance(namespaces, list) else set()
+    problems = []
+    for index, probe in enumerate(probes):
+        source = probe.get("from") if isinstance(probe, dict) else None
+        namespace = source.get("namespace") if isinstance(source, dict) else None
+        if namespace and namespace not in known:
+            problems.append(Problem(f"netfence_probes[{index}].from.namespace",
+                                    f"namespace {namespace!r} is not in the inventory; check the spelling "
+                                    "(the probe pod is created there, so it must exist)", "warning"))
+    return problems
+
+
 def build_plan(namespaces: Any, kubernetes_version: Any, pod_subnet: str | None = None,
                service_subnet: str | None = None, api_server_endpoint: str | None = None,
-               variable_names: Iterable[str] = ()) -> Plan:
+               variable_names: Iterable[str] = (), probes: Any = None) -> Plan:
     """Parse, render and check; raise :class:`InventoryError` if the inventory cannot even be parsed,
     or when a cluster-wide variable (version, subnet, API server endpoint) is malformed.
 
-    ``variable_names``: every ``netfence_*`` variable the inventory sets, so a typo warns. The
+    ``variable_names``: every ``netfence_*`` variable the inventory sets, so a typo warns;
+    ``probes``: ``netfence_probes``, checked as the probe stage reads it. The
     returned :class:`Plan` may still hold errors (call :meth:`Plan.raise_for_errors`); it holds
     every problem of every layer, so a user sees them all at once.
     """
@@ -456,6 +532,7 @@ def build_plan(namespaces: Any, kubernetes_version: Any, pod_subnet: str | None 
         inventory = parse(namespaces)
     except InventoryError as exc:
         raise InventoryError(early + exc.problems) from None
+    early += check_probes(probes, namespaces)  # after the namespaces parse: no follow-on errors
     if any(p.severity == "error" for p in early):
         raise InventoryError(early)
     assert minor is not None

@@ -24,13 +24,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--kubernetes-version", help="override netfence_kubernetes_version (selects the schema)")
 
 
+# The files Ansible's host_group_vars reads for the group ``all`` (ansible.cfg's
+# yaml_valid_extensions default), so the CLI and the playbooks see the same variables.
+VARS_EXTENSIONS = ("", ".yml", ".yaml", ".json")
+
+
+def _vars_file(path: Path) -> bool:
+    """Read as Ansible reads: a known extension or none; hidden and backup files are skipped."""
+    return path.suffix in VARS_EXTENSIONS and not path.name.startswith(".") and not path.name.endswith("~")
+
+
+def group_vars_files(root: Path) -> list[Path]:
+    """``group_vars/all`` (a file, with or without extension) and everything under the folder
+    ``group_vars/all/`` (sorted, recursively), the files Ansible would load, in its order."""
+    base = root / "group_vars"
+    files = [base / f"all{ext}" for ext in VARS_EXTENSIONS if not (base / f"all{ext}").is_dir() and (base / f"all{ext}").exists()]
+    folder = base / "all"
+    if folder.is_dir():
+        files += sorted(p for p in folder.rglob("*") if _vars_file(p) and not p.is_dir()
+                        and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+    return files
+
+
 def read_group_vars(inventory: str | Path) -> dict[str, Any]:
-    """Merge ``group_vars/all.yml`` and ``group_vars/all/*.yml`` (sorted, later files win)."""
+    """Merge the ``all`` group's variable files (sorted, later files win), as Ansible does."""
     root = Path(inventory)
     if not root.is_dir():
         what = "is not a folder" if root.exists() else "does not exist"
         raise NetfenceError(f"inventory folder {root} {what} (fix: pass the folder that holds group_vars/, e.g. -i inventories/lab)")
-    files = sorted(root.glob("group_vars/all.y*ml")) + sorted(root.glob("group_vars/all/*.y*ml"))
+    files = group_vars_files(root)
     if not files:
         raise NetfenceError(f"{root} has no group_vars/all/*.yml files")
     merged: dict[str, Any] = {}
@@ -48,6 +70,11 @@ def read_group_vars(inventory: str | Path) -> dict[str, Any]:
 def plan_from_args(args: argparse.Namespace) -> tuple[Plan, dict[str, Any]]:
     """Validate and render the inventory named on the command line; refuse one with errors."""
     variables = read_group_vars(args.inventory)
+    if "netfence_namespaces" not in variables:
+        read = ", ".join(str(p.relative_to(args.inventory)) for p in group_vars_files(Path(args.inventory)))
+        raise NetfenceError(f"{args.inventory}: netfence_namespaces is not defined in the files read ({loading.clip(read)}) "
+                            "(fix: define it in group_vars/all/namespaces.yml; a folder there is read as a folder "
+                            "of variable files, as Ansible reads it)")
     version = args.kubernetes_version or variables.get("netfence_kubernetes_version")
     if not version:
         raise NetfenceError("netfence_kubernetes_version is not set in the inventory (group_vars/all/cluster.yml); "
@@ -56,7 +83,8 @@ def plan_from_args(args: argparse.Namespace) -> tuple[Plan, dict[str, Any]]:
                       pod_subnet=variables.get("netfence_pod_subnet"),
                       service_subnet=variables.get("netfence_service_subnet"),
                       api_server_endpoint=variables.get("netfence_api_server_endpoint"),
-                      variable_names=variables)
+                      variable_names=variables,
+                      probes=variables.get("netfence_probes"))
     plan.raise_for_errors()
     return plan, variables
 

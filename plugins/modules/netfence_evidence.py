@@ -17,8 +17,8 @@ description:
     C(INCOMPLETE) with the stage. An absent or empty O(run_dir) becomes a new run. A sealed,
     unsealed or tampered run is refused with the files named.
   - With O(action=seal), re-writes C(SHA256SUMS) of an open run after a stage added files
-    (C(INCOMPLETE) stays). With O(stage), the stage's last step, C(INCOMPLETE) then says that stage
-    finished: the report seals for good only a run whose last stage finished, never an
+    (C(INCOMPLETE) stays). With O(stage), the last step of that stage, C(INCOMPLETE) then records
+    that it finished, and the report seals for good only a run whose last stage finished, never an
     interrupted one. Changed only when the evidence changed (the marker is bookkeeping). A sealed
     run is refused.
   - With O(action=verify), checks C(SHA256SUMS) and fails on any missing, changed or unlisted file;

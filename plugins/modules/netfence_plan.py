@@ -38,6 +38,11 @@ options:
   api_server_endpoint:
     description: The API server endpoint policies see (C(ip:port)); a malformed one is an error here, before anything is written.
     type: str
+  probes:
+    description: >-
+      The inventory's C(netfence_probes), checked as the probe stage will read it (names, sources,
+      targets, ports, expectations), so a mistake fails the plan instead of the run after provisioning.
+    type: raw
   variable_names:
     description: >-
       Every C(netfence_*) variable the inventory sets (the plan role passes
@@ -140,6 +145,7 @@ def main() -> None:
             "service_subnet": {"type": "str"},
             "api_server_endpoint": {"type": "str"},
             "variable_names": {"type": "list", "elements": "str", "default": []},
+            "probes": {"type": "raw"},
             "dest": {"type": "path"},
         },
         supports_check_mode=True,
@@ -150,7 +156,7 @@ def main() -> None:
         plan = build_plan(params["namespaces"], params["kubernetes_version"],
                           pod_subnet=params["pod_subnet"] or None, service_subnet=params["service_subnet"] or None,
                           api_server_endpoint=params["api_server_endpoint"] or None,
-                          variable_names=params["variable_names"])
+                          variable_names=params["variable_names"], probes=params["probes"])
     except InventoryError as exc:
         _fail(module, exc.problems)
     except NetfenceError as exc:

@@ -200,10 +200,24 @@ def test_deep_inventory(tmp_path: Path, capsys: pytest.CaptureFixture[str], dept
     one_line_error(capsys, cli.main(["validate", "-i", str(inv)]), "validate", "x.yml", "nest")
 
 
-def test_folder_where_an_inventory_file_is_expected(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_folder_in_group_vars_is_read_as_ansible_reads_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Ansible reads a folder under group_vars/all/ as more variable files, whatever its name; the
+    CLI does the same, so `netfence validate` and the playbooks see the same variables."""
     inv = inventory(tmp_path, {})
-    (inv / "group_vars/all/dir.yml").mkdir()
-    one_line_error(capsys, cli.main(["validate", "-i", str(inv)]), "validate", "dir.yml: cannot read inventory file: it is a folder")
+    namespaces = inv / "group_vars/all/namespaces.yml"
+    text = namespaces.read_text()
+    namespaces.unlink()
+    namespaces.mkdir()
+    one_line_error(capsys, cli.main(["validate", "-i", str(inv)]), "validate",
+                   "netfence_namespaces is not defined in the files read (group_vars/all/calico.yml, "
+                   "group_vars/all/cluster.yml")
+    (namespaces / "inner.yml").write_text(text)
+    (namespaces / ".hidden.yml").write_text("netfence_namespaces: broken\n")
+    (namespaces / "old.yml~").write_text("netfence_namespaces: broken\n")
+    assert cli.main(["validate", "-i", str(inv)]) == 0
+    (namespaces / "zz.json").write_text('{"netfence_namespaces": "broken"}')
+    assert cli.main(["validate", "-i", str(inv)]) == 2
+    assert "netfence_namespaces: must be a non-empty list" in capsys.readouterr().err
 
 
 def test_unreadable_inventory_file(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

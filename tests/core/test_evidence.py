@@ -178,7 +178,31 @@ def test_a_run_planned_from_one_inventory_is_never_replanned_from_another(tmp_pa
         evidence.open_run(run, "plan", inventory_sha256="b" * 64, inventory="inventories/other")
     with pytest.raises(NetfenceError, match="planned from another inventory"):
         evidence.open_run(run, "plan", inventory_sha256="b" * 64, dry_run=True)
-    assert evidence.open_run(run, "probe-before") is True and evidence.verify(run) == []
+    # a new stage changes only the marker: bookkeeping, not evidence (so a re-run reports no change)
+    assert evidence.open_run(run, "probe-before") is False and evidence.verify(run) == []
+    assert evidence.interrupted_stage(run) == "probe-before"
+
+
+def test_a_stage_that_did_not_finish_is_never_sealed_for_good(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A plan killed after its first checkpoint left INCOMPLETE, run.json and matching
+    SHA256SUMS; `report --write` sealed that as a finished run. Only a stage's own last step
+    (seal with finished=) marks it finished."""
+    from netfence.cli import main
+
+    run = evidence.start_run(tmp_path / "lab" / "r1", {"inventory": "inventories/lab"}, "plan")
+    assert evidence.verify(run) == [] and evidence.interrupted_stage(run) == "plan"
+    assert main(["report", "--run-dir", str(run), "--write"]) == 2
+    err = capsys.readouterr().err
+    assert "stage 'plan' started writing and did not finish" in err and "no report written" in err
+    assert evidence.state(run) == "open" and not (run / "report.md").exists()
+    evidence.write_text(run, "manifests/dev.yaml", "kind: List\n")
+    evidence.seal(run, finished="plan")
+    assert evidence.interrupted_stage(run) is None and evidence.verify(run) == []
+    assert evidence.seal_needed(run) is False
+    evidence.open_run(run, "probe-before")
+    assert evidence.seal_needed(run) is False  # the marker changed, the evidence did not
+    assert main(["report", "--run-dir", str(run), "--write"]) == 2
+    assert "stage 'probe-before' started writing" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("make, expected", [

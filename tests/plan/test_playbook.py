@@ -156,6 +156,15 @@ def _bomb(levels: int = 9, width: int = 9) -> str:
      "ERROR netfence_pod_subnet: '192.168.0.0/33' is not a network in CIDR notation"),
     ("api endpoint", lambda inv: _set(inv, "netfence_api_server_endpoint", "kind:6443"),
      "ERROR netfence_api_server_endpoint: api server endpoint 'kind:6443' must be ip:port"),
+    # netfence_probes used to be read only by the probe stage, after the cluster was provisioned
+    ("probe typo", lambda inv: _replace(inv, "probes.yml", "workload: my-api", "workload: my-apii"),
+     "ERROR netfence_probes[0].from.workload: 'dev/my-apii' is not a workload of netfence_namespaces"),
+    # the role's argument specs answered first, naming neither the namespace nor the file
+    ("key typo", lambda inv: _replace(inv, "namespaces.yml", "container_port: 3000", "contianer_port: 3000"),
+     "ERROR netfence_namespaces[0].workloads[0].contianer_port: unknown key 'contianer_port'; did you mean "
+     "'container_port'?"),
+    ("namespaces a folder", lambda inv: (inv / "group_vars/all/namespaces.yml").unlink() or
+     (inv / "group_vars/all/namespaces.yml").mkdir(), "netfence_namespaces is not defined for this inventory"),
 ])
 def test_inventory_errors_outside_the_namespaces_fail_first_and_write_nothing(ansible_env, tmp_path, name, change,
                                                                               expected):
@@ -167,6 +176,11 @@ def test_inventory_errors_outside_the_namespaces_fail_first_and_write_nothing(an
     assert expected in output, output[-3000:]
     assert "Traceback" not in output and len(output) < 20_000
     assert not (tmp_path / "ev").exists()
+
+
+def _replace(inventory: Path, name: str, old: str, new: str) -> None:
+    path = inventory / "group_vars/all" / name
+    path.write_text(path.read_text().replace(old, new, 1))
 
 
 def _set(inventory: Path, name: str, value: str) -> None:
