@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist")
@@ -48,14 +48,20 @@ _VALID_KEYS: set[str] = set()
 _VALID_VALUES: set[str] = set()
 
 
+def _remembered(valid: set[str], check: Callable[[Any], str | None], value: Any) -> str | None:
+    """``check(value)``, skipped for a string already found valid: a large model repeats a
+    handful of label keys and values on thousands of pods."""
+    if isinstance(value, str) and value in valid:
+        return None
+    reason = check(value)
+    if reason is None and len(valid) < 10_000:
+        valid.add(value)
+    return reason
+
+
 def label_key(key: Any) -> str | None:
     """Label key: optional DNS-subdomain prefix and '/', then a name of at most 63 characters."""
-    if isinstance(key, str) and key in _VALID_KEYS:  # a large model repeats a handful of keys on thousands of pods
-        return None
-    reason = _label_key(key)
-    if reason is None and len(_VALID_KEYS) < 10_000:
-        _VALID_KEYS.add(key)
-    return reason
+    return _remembered(_VALID_KEYS, _label_key, key)
 
 
 def _label_key(key: Any) -> str | None:
@@ -74,12 +80,7 @@ def _label_key(key: Any) -> str | None:
 
 def label_value(value: Any) -> str | None:
     """Label value: empty, or at most 63 characters like a label name. Numbers must be quoted."""
-    if isinstance(value, str) and value in _VALID_VALUES:
-        return None
-    reason = _label_value(value)
-    if reason is None and len(_VALID_VALUES) < 10_000:
-        _VALID_VALUES.add(value)
-    return reason
+    return _remembered(_VALID_VALUES, _label_value, value)
 
 
 def _label_value(value: Any) -> str | None:
