@@ -167,7 +167,7 @@ def verify(run_dir: Path) -> list[str]:
         if path.is_symlink() or not (path.is_file() or path.is_dir()):
             # netfence writes regular files only: a link or FIFO could stand in for evidence
             problems.append(f"{rel}: not a regular file")
-        elif path.is_file() and path.name != CHECKSUMS and rel not in listed:
+        elif path.is_file() and rel != CHECKSUMS and rel not in listed:
             problems.append(f"{rel}: not in {CHECKSUMS}")
     return sorted(problems)
 
@@ -261,6 +261,12 @@ def open_run(run_dir: Path, stage: str, *, inventory_sha256: str | None = None, 
     problems = verify(run_dir)
     if problems:
         raise NetfenceError(_problems_text(run_dir, problems) + f"; stage {stage!r} refuses to write into it")
+    writing = interrupted_stage(run_dir)
+    if writing is not None and writing != stage:
+        # a later stage would overwrite the marker, and the run would read as whole without that round
+        raise NetfenceError(f"{run_dir}: stage {writing!r} started writing and did not finish (interrupted, or still "
+                            f"running); stage {stage!r} refuses to continue the run: run {writing!r} again, or start a "
+                            "new run (leave netfence_run_dir unset)")
     changed = False
     if inventory_sha256:
         run = read_json(run_dir / "run.json")

@@ -289,6 +289,16 @@ def check_yaml_file(path: str | os.PathLike[str], what: str = "file") -> None:
     import yaml
 
     text = read_text(path, what)
+    if text.lstrip()[:1] in ("{", "["):
+        try:  # Ansible reads a vars file as JSON first: escapes libyaml refuses (surrogate pairs) are fine there
+            data = json.loads(text)
+        except RecursionError:
+            raise _too_deep(path, "JSON") from None
+        except ValueError:
+            pass
+        else:
+            check_depth(data, path, "JSON")
+            return
     loader = _loader_class()(text)
     try:
         _bounded_nodes(loader, path, single=False)
@@ -435,11 +445,11 @@ class _AliasBudget:
         the last silently (a namespace renamed by a stray ``name:`` line), Ansible only warns."""
         import yaml
 
-        seen: dict[str, Any] = {}
+        seen: dict[tuple[str, str], Any] = {}
         for key_node, _ in node.value:
             if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
                 continue
-            first = seen.setdefault(key_node.value, key_node)
+            first = seen.setdefault((key_node.tag, key_node.value), key_node)  # 1 and "1" are two keys
             if first is not key_node:
                 raise InputError(
                     f"{self.source}: key {shorten(key_node.value)} appears twice in one mapping (lines "

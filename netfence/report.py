@@ -64,6 +64,8 @@ def gate_problems(run: Mapping[str, Any], built: Mapping[str, Any], expected: It
             problems.append(f"every probe in {where} errored: the {phase} round measured nothing")
     if "after" in expected and run.get("predicted") is None:
         problems.append("predicted/matrix.json is missing: the after round has no prediction to be judged against")
+    if "blast-radius" in expected and run.get("predicted_blast") is None:
+        problems.append("predicted/blast-radius.json is missing: the blast radius has no prediction to be judged against")
     dis = built.get("disagreements") or []
     if dis:
         problems.append(f"{len(dis)} probe disagreement(s): " + ", ".join(f"{d['phase']} {d['name']}" for d in dis[:10])

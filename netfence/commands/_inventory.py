@@ -9,6 +9,7 @@ endpoint; a templated one is left to the plan stage, which sees it rendered).
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,21 +30,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 VARS_EXTENSIONS = ("", ".yml", ".yaml", ".json")
 
 
-def _vars_file(path: Path) -> bool:
-    """Read as Ansible reads: a known extension or none; hidden and backup files are skipped."""
-    return path.suffix in VARS_EXTENSIONS and not path.name.startswith(".") and not path.name.endswith("~")
+def _folder_files(folder: Path) -> list[Path]:
+    """One folder as Ansible's DataLoader._get_dir_vars_files lists it: names sorted, hidden and
+    backup (``~``) entries skipped, sub-folders without an extension read in turn (symlinks
+    followed), files with a known extension or none."""
+    found: list[Path] = []
+    for name in sorted(os.listdir(folder)):
+        if name.startswith(".") or name.endswith("~"):
+            continue
+        path, ext = folder / name, os.path.splitext(name)[1]
+        if path.is_dir():
+            if not ext:
+                found += _folder_files(path)
+        elif (path.exists() or path.is_symlink()) and ext in VARS_EXTENSIONS:
+            found.append(path)  # a dangling link is listed, so reading it names it
+    return found
 
 
 def group_vars_files(root: Path) -> list[Path]:
-    """``group_vars/all`` (a file, with or without extension) and everything under the folder
-    ``group_vars/all/`` (sorted, recursively), the files Ansible would load, in its order."""
+    """The files Ansible loads for the group ``all``, in its order (DataLoader.find_vars_files):
+    the first of ``group_vars/all``, ``all.yml``, ``all.yaml``, ``all.json`` that exists, a
+    folder read as above."""
     base = root / "group_vars"
-    files = [base / f"all{ext}" for ext in VARS_EXTENSIONS if not (base / f"all{ext}").is_dir() and (base / f"all{ext}").exists()]
-    folder = base / "all"
-    if folder.is_dir():
-        files += sorted(p for p in folder.rglob("*") if _vars_file(p) and not p.is_dir()
-                        and not any(part.startswith(".") for part in p.relative_to(folder).parts))
-    return files
+    for ext in VARS_EXTENSIONS:
+        candidate = base / f"all{ext}"
+        if candidate.exists():
+            return _folder_files(candidate) if candidate.is_dir() else [candidate]
+    return []
 
 
 def read_group_vars(inventory: str | Path) -> dict[str, Any]:
@@ -57,7 +70,7 @@ def read_group_vars(inventory: str | Path) -> dict[str, Any]:
         raise NetfenceError(f"{root} has no group_vars/all/*.yml files")
     merged: dict[str, Any] = {}
     for path in files:
-        data = loading.read_yaml(path, "inventory file")
+        data = loading.load_data(loading.read_text(path, "inventory file"), path)  # JSON first, as Ansible reads
         if data is None:
             continue
         if not isinstance(data, dict):

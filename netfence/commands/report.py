@@ -80,8 +80,14 @@ def run(args: argparse.Namespace) -> int:
         for name in ("report.md", "junit.xml"):
             if (run_dir / name).exists():
                 raise NetfenceError(f"{run_dir / name} already exists; evidence is never overwritten")
-        evidence.write_text(run_dir, "report.md", markdown)
-        evidence.write_text(run_dir, "junit.xml", junit.build(phases, expected=args.expect, blast_wanted=blast_wanted))
+        xml = junit.build(phases, expected=args.expect, blast_wanted=blast_wanted)  # both built before either is written
+        try:
+            evidence.write_text(run_dir, "report.md", markdown)
+            evidence.write_text(run_dir, "junit.xml", xml)
+        except BaseException:
+            for name in ("report.md", "junit.xml"):  # half a report would leave the run unlisted and stuck
+                (run_dir / name).unlink(missing_ok=True)
+            raise
         evidence.finalize(run_dir)
         print(f"wrote {run_dir / 'report.md'} and {run_dir / 'junit.xml'}; sealed {run_dir}")
     else:

@@ -11,6 +11,7 @@ plugin puts it back in the message. It also applies netfence's input bounds to e
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from ansible.errors import AnsibleParserError
@@ -54,6 +55,17 @@ DOCUMENTATION = """
 """
 
 
+_CHECKED: dict[str, tuple[int, int]] = {}
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return (-1, -1)  # the check reports it
+    return (info.st_mtime_ns, info.st_size)
+
+
 def _vault_file(path: str) -> bool:
     """A whole-file Ansible Vault (its header line, then hex): Ansible decrypts it, nothing to check."""
     try:
@@ -85,11 +97,12 @@ class VarsModule(HostGroupVars):
         # copy: a 1 kB alias bomb in group_vars grew ansible-playbook past 11 GB. netfence's bounds
         # (size, UTF-8, depth, alias expansion; docs/inventory.md) refuse such a file first.
         for found in found_files:
-            if not _vault_file(found):
+            if not _vault_file(found) and _CHECKED.get(found) != (stamp := _stamp(found)):
                 try:
                     check_yaml_file(found, "inventory file")
                 except NetfenceError as exc:
                     raise AnsibleParserError(str(exc)) from None
+                _CHECKED[found] = stamp  # Ansible asks again for every task: check each file version once
         return super().load_found_files(loader, data, found_files)
 
     def get_vars(self, loader: Any, path: str, entities: Any, cache: bool = True) -> dict[str, Any]:

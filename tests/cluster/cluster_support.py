@@ -86,7 +86,7 @@ def write_manifests(run_dir: Path, policies: list[dict]) -> None:
         (run_dir / "manifests" / f"{ns}.yaml").write_text("# rendered by netfence\n" + "".join("---\n" + yaml.safe_dump(p) for p in pols))
     from netfence import evidence
 
-    evidence.seal(run_dir)  # as the plan stage leaves an open run: every file listed
+    evidence.seal(run_dir, finished="plan")  # as the plan stage leaves an open run: every file listed
 
 
 class Playbook:

@@ -34,8 +34,9 @@ def run_dir(tmp_path) -> Path:
     """An open run folder, as the plan stage leaves it (INCOMPLETE, run.json, SHA256SUMS)."""
     from netfence import evidence
 
-    path = evidence.start_run(tmp_path / "evidence" / "netfence-test" / "20261126T110500Z-abc123", {}, "test")
+    path = evidence.start_run(tmp_path / "evidence" / "netfence-test" / "20261126T110500Z-abc123", {}, "plan")
     (path / "manifests").mkdir()
+    evidence.seal(path, finished="plan")
     return path
 
 

@@ -40,7 +40,7 @@ def test_probe_round_uses_one_pod_per_identity_writes_evidence_and_removes_pods(
     (run_dir / "predicted" / "matrix.json").write_text(json.dumps({"schema_version": 1, "rows": [
         {"from": "dev/my-api", "to": "prod/my-api", "port": 3000, "protocol": "TCP", "allowed": False, "declared": True},
         {"from": "dev/my-api", "to": "prod/my-api", "port": 8080, "protocol": "TCP", "allowed": False, "declared": False}]}))
-    evidence.seal(run_dir)  # as the plan stage leaves it
+    evidence.seal(run_dir, finished="plan")  # as the plan stage leaves it
     rc, out, err = playbook.run("probe.yml", extra(run_dir))
     assert rc == 0, failure_messages(out) or err
     created = [c for c in api.writes("POST", "pods")]

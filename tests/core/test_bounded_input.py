@@ -201,17 +201,19 @@ def test_deep_inventory(tmp_path: Path, capsys: pytest.CaptureFixture[str], dept
 
 
 def test_a_folder_in_group_vars_is_read_as_ansible_reads_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """Ansible reads a folder under group_vars/all/ as more variable files, whatever its name; the
-    CLI does the same, so `netfence validate` and the playbooks see the same variables."""
+    """Ansible skips a folder under group_vars/all/ whose name has an extension and reads one
+    without as more variable files; the CLI does the same, so `netfence validate` and the
+    playbooks see the same variables."""
     inv = inventory(tmp_path, {})
     namespaces = inv / "group_vars/all/namespaces.yml"
     text = namespaces.read_text()
     namespaces.unlink()
     namespaces.mkdir()
+    (namespaces / "inner.yml").write_text(text)
     one_line_error(capsys, cli.main(["validate", "-i", str(inv)]), "validate",
                    "netfence_namespaces is not defined in the files read (group_vars/all/calico.yml, "
                    "group_vars/all/cluster.yml")
-    (namespaces / "inner.yml").write_text(text)
+    namespaces = namespaces.rename(inv / "group_vars/all/namespaces")
     (namespaces / ".hidden.yml").write_text("netfence_namespaces: broken\n")
     (namespaces / "old.yml~").write_text("netfence_namespaces: broken\n")
     assert cli.main(["validate", "-i", str(inv)]) == 0

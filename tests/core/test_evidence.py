@@ -178,6 +178,10 @@ def test_a_run_planned_from_one_inventory_is_never_replanned_from_another(tmp_pa
         evidence.open_run(run, "plan", inventory_sha256="b" * 64, inventory="inventories/other")
     with pytest.raises(NetfenceError, match="planned from another inventory"):
         evidence.open_run(run, "plan", inventory_sha256="b" * 64, dry_run=True)
+    # the plan has not finished: no other stage may continue the run (it would hide the gap)
+    with pytest.raises(NetfenceError, match="stage 'plan' started writing and did not finish"):
+        evidence.open_run(run, "probe-before")
+    evidence.seal(run, finished="plan")
     # a new stage changes only the marker: bookkeeping, not evidence (so a re-run reports no change)
     assert evidence.open_run(run, "probe-before") is False and evidence.verify(run) == []
     assert evidence.interrupted_stage(run) == "probe-before"
@@ -203,6 +207,18 @@ def test_a_stage_that_did_not_finish_is_never_sealed_for_good(tmp_path: Path, ca
     assert evidence.seal_needed(run) is False  # the marker changed, the evidence did not
     assert main(["report", "--run-dir", str(run), "--write"]) == 2
     assert "stage 'probe-before' started writing" in capsys.readouterr().err
+    # killed while probing: the next stage may not paper over the missing round
+    with pytest.raises(NetfenceError, match="stage 'probe-before' started writing and did not finish"):
+        evidence.open_run(run, "policies")
+    assert evidence.open_run(run, "probe-before") is False  # the interrupted stage itself may run again
+
+
+def test_a_sealed_run_with_a_nested_checksums_file_added_is_tampered(tmp_path: Path) -> None:
+    run = evidence.start_run(tmp_path / "lab" / "r1", {}, "plan")
+    evidence.finalize(run)
+    (run / "probes").mkdir()
+    (run / "probes" / evidence.CHECKSUMS).write_text("anything\n")
+    assert evidence.verify(run) == [f"probes/{evidence.CHECKSUMS}: not in {evidence.CHECKSUMS}"]
 
 
 @pytest.mark.parametrize("make, expected", [

@@ -157,3 +157,15 @@ def test_a_truncated_json_model_is_a_json_error(tmp_path: Path, capsys: pytest.C
     model.write_text('{"namespaces": [{"name": "x"}], "pods": [')
     one_line_error(capsys, cli.main(["reachability", "--model", str(model)]), "reachability",
                    "model.json is not valid JSON: Expecting value at line 1, column 42")
+
+
+def test_json_group_vars_are_read_as_json_like_ansible_reads_them(tmp_path: Path) -> None:
+    """json.dump writes characters outside the BMP as surrogate-pair escapes, which libyaml refuses."""
+    text = '{"netfence_note": "\\ud83d\\ude00"}'
+    inv = inventory(tmp_path, {"group_vars/all/zz-note.json": text})
+    loading.check_yaml_file(inv / "group_vars/all/zz-note.json")  # what the vars plugin runs
+    assert cli.main(["validate", "-i", str(inv)]) == 0
+
+
+def test_keys_that_differ_in_type_are_two_keys() -> None:
+    assert loading.load_yaml('1: a\n"1": b\n', "x.yml") == {1: "a", "1": "b"}

@@ -206,3 +206,15 @@ def test_a_misspelt_variable_and_dead_configuration_warn_once_with_the_fix(ansib
             "in profiles") in output
     assert "[WARNING]: WARNING" not in output
     assert any(line.startswith("20 policies in 4 namespaces; 0 errors, 2 warnings") for line in _summary(done.stdout))
+
+
+def test_predicting_a_planned_run_again_leaves_it_finished(ansible_env, tmp_path):
+    """`--tags predict -e netfence_run_dir=<run>` opens the run; its seal step must run under that
+    tag too, or the run stays marked as being written and no later stage or report accepts it."""
+    done = _play(ansible_env, "-i", str(LAB), "-e", f"netfence_evidence_dir={tmp_path}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    run_dir = Path(_summary(done.stdout)[-1])
+    again = _play(ansible_env, "-i", str(LAB), "--tags", "predict", "-e", f"netfence_run_dir={run_dir}")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert evidence.interrupted_stage(run_dir) is None and evidence.verify(run_dir) == []
+    assert evidence.open_run(run_dir, "provision") is False
