@@ -85,9 +85,6 @@ def _schema_versions() -> dict[tuple[int, int], str]:
 
 def schema_minor(kubernetes_version: Any) -> tuple[int, int]:
     """``v1.35.8`` → ``(1, 35)``; a clear error for a version with no bundled schema."""
-    if isinstance(kubernetes_version, (int, float)) and not isinstance(kubernetes_version, bool):
-        raise NetfenceError(f"{VERSION_VARIABLE}: {kubernetes_version!r} is a number in YAML (1.30 reads as 1.3); "
-                            'quote the version, e.g. "v1.35.8"')
     match = re.fullmatch(r"v?(\d+)\.(\d+)(\.\d+)?", str(kubernetes_version).strip())
     if not match:
         raise NetfenceError(f"{VERSION_VARIABLE}: {kubernetes_version!r} is not a Kubernetes version like v1.35.8")
@@ -95,8 +92,11 @@ def schema_minor(kubernetes_version: Any) -> tuple[int, int]:
     versions = _schema_versions()
     if minor not in versions:
         known = ", ".join(f"{a}.{b}" for a, b in sorted(versions))
+        # Ansible hands the module str(1.30) == "1.3": the CLI reads a YAML number the same way, and says why
+        hint = (f"; an unquoted {minor[0]}.{minor[1]}0 is the YAML number {minor[0]}.{minor[1]}: quote versions, "
+                f'e.g. "v{minor[0]}.{minor[1]}0.0"' if minor[1] < 10 and f"{minor[0]}.{minor[1]}0" in known else "")
         raise NetfenceError(f"{VERSION_VARIABLE}: no NetworkPolicy schema for Kubernetes {minor[0]}.{minor[1]} "
-                            f"in kubernetes-validate (bundled: {known})")
+                            f"in kubernetes-validate (bundled: {known}){hint}")
     return minor
 
 

@@ -147,8 +147,9 @@ def test_a_namespace_name_label_that_names_another_namespace_is_an_error() -> No
         build_plan(namespaces, "v1.35.8")
 
 
-def test_an_unquoted_version_says_to_quote_it() -> None:
-    with pytest.raises(NetfenceError, match=r'1.3 is a number in YAML \(1.30 reads as 1.3\); quote the version'):
+def test_an_unquoted_version_is_read_as_ansible_reads_it_and_the_error_says_to_quote() -> None:
+    build_plan(NAMESPACES, 1.35)  # YAML's 1.35, which Ansible hands on as "1.35": a valid version
+    with pytest.raises(NetfenceError, match=r'an unquoted 1.30 is the YAML number 1.3: quote versions, e.g. "v1.30.0"'):
         build_plan(NAMESPACES, 1.30)
 
 
