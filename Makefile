@@ -62,8 +62,9 @@ local: setup ## Molecule 'local' scenario: the whole lab on the local cluster, e
 	bash localcluster/cluster.sh images
 	$(BIN)/molecule test -s local
 
-bench: setup ## engine and probe-runner benchmarks (prints figures)
+bench: setup ## engine, plan and probe-runner benchmarks (prints figures)
 	$(BIN)/python bench/engine_bench.py
+	$(BIN)/python bench/plan_bench.py
 	@if [ -f bench/probe_bench.py ]; then $(BIN)/python bench/probe_bench.py; fi
 
 clean: ## remove the venv and caches (evidence is kept)
