@@ -259,26 +259,37 @@ def read_yaml(path: str | os.PathLike[str], what: str = "file") -> Any:
     return load_yaml(read_text(path, what), path)
 
 
+def _as_json(text: str, source: str | os.PathLike[str]) -> tuple[bool, Any]:
+    """``(True, value)`` when ``text`` is JSON (within the depth bound); otherwise ``(False, the
+    JSONDecodeError)``, or ``(False, None)`` for valid syntax with a value json refuses (a
+    5000-digit integer), which YAML then names."""
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise _too_deep(source, "JSON") from None
+    except json.JSONDecodeError as exc:
+        return False, exc
+    except ValueError:
+        return False, None
+    check_depth(data, source, "JSON")
+    return True, data
+
+
 def load_data(text: str, source: str | os.PathLike[str]) -> Any:
     """YAML, with text that starts with ``{`` tried as JSON first (~50x faster than any YAML
     loader in Python for large generated files); JSON syntax errors fall back to YAML."""
     if text.lstrip()[:1] == "{":
-        try:
-            data = json.loads(text)
-        except RecursionError:
-            raise _too_deep(source, "JSON") from None
-        except json.JSONDecodeError as exc:
+        is_json, found = _as_json(text, source)
+        if is_json:
+            return found
+        if found is not None:
             try:
                 return load_yaml(text, source)  # YAML flow style also starts with "{"
             except InputError:
                 # it looked like JSON and is neither: the JSON error is the one to fix
-                raise InputError(f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno} "
-                                 "(fix: check the brackets, commas and quotes there; a cut-off file ends early)") from None
-        except ValueError:
-            pass  # valid JSON syntax with a value json refuses (a 5000-digit integer): YAML names it
-        else:
-            check_depth(data, source, "JSON")
-            return data
+                raise InputError(f"{source} is not valid JSON: {found.msg} at line {found.lineno}, column "
+                                 f"{found.colno} (fix: check the brackets, commas and quotes there; a cut-off file "
+                                 "ends early)") from None
     return load_yaml(text, source)
 
 
@@ -289,16 +300,9 @@ def check_yaml_file(path: str | os.PathLike[str], what: str = "file") -> None:
     import yaml
 
     text = read_text(path, what)
-    if text.lstrip()[:1] in ("{", "["):
-        try:  # Ansible reads a vars file as JSON first: escapes libyaml refuses (surrogate pairs) are fine there
-            data = json.loads(text)
-        except RecursionError:
-            raise _too_deep(path, "JSON") from None
-        except ValueError:
-            pass
-        else:
-            check_depth(data, path, "JSON")
-            return
+    # Ansible reads a vars file as JSON first: escapes libyaml refuses (surrogate pairs) are fine there
+    if text.lstrip()[:1] in ("{", "[") and _as_json(text, path)[0]:
+        return
     loader = _loader_class()(text)
     try:
         _bounded_nodes(loader, path, single=False)

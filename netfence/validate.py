@@ -154,18 +154,6 @@ def _not_reported(problems: list[Problem], reported: list[Problem]) -> list[Prob
 Checked = tuple[RenderedPolicy, Policy]
 
 
-def _parsed(policies: list[RenderedPolicy], read: dict[int, Policy | None] | None = None) -> list[Checked]:
-    """Each rendered policy with its parsed form (from ``read``, keyed by ``id`` of the rendered
-    policy, when layer 2 already read it); one that does not parse is left out here, because
-    layers 1 and 2 already report what is wrong with it."""
-    out = []
-    for rendered in policies:
-        parsed = read[id(rendered)] if read is not None and id(rendered) in read else read_policy(rendered.manifest)[0]
-        if parsed is not None:
-            out.append((rendered, parsed))
-    return out
-
-
 def _selected(policy: Policy, workloads: Iterable[Workload]) -> list[Workload]:
     return [w for w in workloads if policy.pod_selector.matches(w.labels)]
 
@@ -425,13 +413,13 @@ def _host_bits(ns: Namespace) -> list[Problem]:
     return problems
 
 
-def check_mistakes(inventory: Inventory, rendered: dict[str, list[RenderedPolicy]],
-                   read: dict[int, Policy | None] | None = None) -> list[Problem]:
-    """The semantic checks that need the whole inventory (workloads, namespace labels).
-    ``read``: the policies layer 2 already read (see :func:`_parsed`)."""
+def check_mistakes(inventory: Inventory, checked: dict[str, list[Checked]]) -> list[Problem]:
+    """The semantic checks that need the whole inventory (workloads, namespace labels), on each
+    namespace's policies as layer 2 read them (a policy that did not parse is left out: layers 1
+    and 2 already report what is wrong with it)."""
     problems = []
     for ns in inventory.namespaces:
-        policies = _parsed(rendered.get(ns.name, []), read)
+        policies = checked.get(ns.name, [])
         problems += _egress_without_dns(ns, policies)
         for rendered_policy, policy in policies:
             problems += _service_port_mix_up(inventory, ns, rendered_policy, policy)
@@ -539,13 +527,15 @@ def build_plan(namespaces: Any, kubernetes_version: Any, pod_subnet: str | None 
     rendered = render(inventory)
     validator = schema_validator(minor)
     problems: list[Problem] = list(early)  # warnings only by now
-    read: dict[int, Policy | None] = {}
-    for policies in rendered.values():
+    checked: dict[str, list[Checked]] = {}
+    for namespace, policies in rendered.items():
         for policy in policies:
             schema = check_schema(policy, validator)
-            read[id(policy)], found = read_rendered(policy)
+            parsed, found = read_rendered(policy)
             problems += schema + _not_reported(found, schema)
-    problems += check_mistakes(inventory, rendered, read)
+            if parsed is not None:
+                checked.setdefault(namespace, []).append((policy, parsed))
+    problems += check_mistakes(inventory, checked)
     problems += internet_egress_subnets(inventory, pod_subnet, service_subnet)
     return Plan(inventory, rendered, problems)
 

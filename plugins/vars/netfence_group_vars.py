@@ -97,12 +97,15 @@ class VarsModule(HostGroupVars):
         # copy: a 1 kB alias bomb in group_vars grew ansible-playbook past 11 GB. netfence's bounds
         # (size, UTF-8, depth, alias expansion; docs/inventory.md) refuse such a file first.
         for found in found_files:
-            if not _vault_file(found) and _CHECKED.get(found) != (stamp := _stamp(found)):
+            stamp = _stamp(found)
+            if _CHECKED.get(found) == stamp:
+                continue  # Ansible asks again for every task: each file version is checked once
+            if not _vault_file(found):
                 try:
                     check_yaml_file(found, "inventory file")
                 except NetfenceError as exc:
                     raise AnsibleParserError(str(exc)) from None
-                _CHECKED[found] = stamp  # Ansible asks again for every task: check each file version once
+            _CHECKED[found] = stamp
         return super().load_found_files(loader, data, found_files)
 
     def get_vars(self, loader: Any, path: str, entities: Any, cache: bool = True) -> dict[str, Any]:
