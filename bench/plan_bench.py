@@ -64,16 +64,17 @@ def child(count: int) -> dict[str, Any]:
     """Run the steps in this process and return their figures (called in a fresh child)."""
     import resource
 
-    from netfence import predict, validate
+    from netfence import predict
+    from netfence.plan import build_plan
 
     namespaces = inventory(count)
     figures: dict[str, Any] = {"namespaces": count}
     t0 = time.perf_counter()
-    plan = validate.build_plan(namespaces, "v1.35.8", pod_subnet="10.244.0.0/16", service_subnet="10.96.0.0/12")
+    plan = build_plan(namespaces, "v1.35.8", pod_subnet="10.244.0.0/16", service_subnet="10.96.0.0/12")
     plan.raise_for_errors()
     manifests = [p.manifest for policies in plan.rendered.values() for p in policies]
     t1 = time.perf_counter()
-    prediction = predict.predict(namespaces, manifests, pod_subnet="10.244.0.0/16")
+    prediction = plan.prediction
     t2 = time.perf_counter()
     texts = predict.file_texts(prediction)
     t3 = time.perf_counter()

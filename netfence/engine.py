@@ -147,6 +147,27 @@ class Engine:
                 self._isolating[key] = found
         return list(found)
 
+    def isolates_every_pod(self, namespace: str, direction: str) -> bool:
+        """Is every pod of ``namespace``, whatever its labels, isolated for ``direction``? Only a
+        policy with an empty podSelector promises that; otherwise a pod no selector matches (a
+        newcomer's, a typo in a label) accepts or opens every connection in that direction."""
+        return any(pol.pod_selector.is_empty for pol in self._policies_in(namespace, direction))
+
+    def admitting_rules(self, pod: Pod, direction: str, port: int, protocol: str) -> list[tuple[Policy, int, Rule]]:
+        """The rules of the policies isolating ``pod`` whose ports cover ``protocol``/``port``
+        (a named port resolved on ``pod``): ``(policy, rule index, rule)``, whatever their peers.
+        The question behind "who may reach this port": the peers of these rules, and nothing else."""
+        found = []
+        for pol in self.isolating(pod, direction):
+            for i, rule in enumerate(pol.ingress if direction == "ingress" else pol.egress):
+                if self._port_matches(rule, pod, protocol, port) is not None:
+                    found.append((pol, i, rule))
+        return found
+
+    def peer_pods(self, peer: Peer, policy_ns: str) -> list[Pod]:
+        """The world's pods a policy peer matches (an ipBlock peer: those whose IP it contains)."""
+        return [pod for pod in self.world.pods if self._peer_matches(peer, policy_ns, pod)]
+
     def _peer_matches(self, peer: Peer, policy_ns: str, other: Endpoint) -> bool:
         if peer.ip_block is not None:
             return peer.ip_block.contains(other.ip)

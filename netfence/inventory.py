@@ -17,7 +17,7 @@ from typing import Any, Iterable, Mapping
 
 from netfence import syntax
 from netfence.errors import NetfenceError
-from netfence.labels import MANAGED_BY_LABEL, MANAGED_BY_VALUE, NS_NAME_LABEL, WORKLOAD_NAME_LABEL
+from netfence.labels import NS_NAME_LABEL
 from netfence.wellknown import DEFAULT_DNS_LABELS, DEFAULT_DNS_NAMESPACE
 
 VARIABLE = "netfence_namespaces"
@@ -36,12 +36,6 @@ DEFAULT_INTERNET_CIDR = "0.0.0.0/0"
 DEFAULT_INTERNET_EXCEPT = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 DEFAULT_INTERNET_PORTS = ({"port": 443, "protocol": "TCP"},)
 
-# What the workloads template (roles/workloads/templates/workloads.yaml.j2, through the
-# netfence_workload filter plugin) puts on every workload pod besides the inventory's labels, and
-# the container port it declares. Prediction and probe planning read the same functions, so a
-# policy that selects these labels or names this port means the same thing in all three places.
-DEFAULT_MANAGED_BY = MANAGED_BY_VALUE
-DEFAULT_PORT_NAME = "http"
 
 
 @dataclass(frozen=True)
@@ -72,8 +66,10 @@ class InventoryError(NetfenceError):
 
 
 def plural(count: int, word: str) -> str:
-    """``1 warning``, ``0 warnings``."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
+    """``1 warning``, ``0 warnings``, ``2 policies``."""
+    if count == 1:
+        return f"{count} {word}"
+    return f"{count} {word[:-1]}ies" if word.endswith("y") and word[-2:-1] not in "aeiou" else f"{count} {word}s"
 
 
 def count_text(problems: list[Problem]) -> str:
@@ -560,28 +556,3 @@ def load_variables(group_vars: Mapping[str, Any]) -> Any:
     if VARIABLE not in group_vars:
         raise NetfenceError(f"{VARIABLE} is not defined in the inventory (group_vars/all/namespaces.yml)")
     return group_vars[VARIABLE]
-
-
-# --- what a workload looks like on the cluster -------------------------------------------------
-
-def _field(workload: Any, key: str) -> Any:
-    return workload.get(key) if isinstance(workload, Mapping) else getattr(workload, key, None)
-
-
-def effective_pod_labels(workload: Any, managed_by: str = DEFAULT_MANAGED_BY) -> dict[str, str]:
-    """The labels a workload's pods carry on the cluster, not just the inventory's.
-
-    The template adds ``app.kubernetes.io/name`` (the Deployment's selector) and
-    ``app.kubernetes.io/managed-by``; a policy selecting either must be predicted and probed with
-    them. An empty label mapping falls back to ``app: <name>``, as the template does.
-    ``workload`` is an inventory mapping or a :class:`Workload`.
-    """
-    name = str(_field(workload, "name"))
-    labels = {str(k): str(v) for k, v in (_field(workload, "labels") or {}).items()} or {"app": name}
-    return {**labels, WORKLOAD_NAME_LABEL: name, MANAGED_BY_LABEL: managed_by}
-
-
-def effective_port_name(workload: Any) -> str:
-    """The name of the workload's container port on the cluster (``http`` when unset)."""
-    return str(_field(workload, "port_name") or DEFAULT_PORT_NAME)
-

@@ -1,9 +1,7 @@
 """Predictions for a plan: what the rendered policies will allow in the inventory's world.
 
-From the inventory's namespaces (``netfence_namespaces``: name, labels, workloads) and the
-rendered NetworkPolicy manifests, build the world a lab would have (one pod per workload, the
-namespace name label the API server adds, kube-dns in kube-system, the API server endpoint and
-an internet address) and derive, as plain data:
+From the lab (:mod:`netfence.lab`: the pods, DNS, API server and internet the inventory
+describes) and the engine over it with the rendered policies in force, derive, as plain data:
 
 * the predicted matrix (rows ``{from, to, port, protocol, allowed}``) for every declared
   container port, and a Markdown truth table per port a reviewer can read;
@@ -19,119 +17,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from netfence import syntax
 from netfence.cluster_vars import parse_endpoint
-from netfence.engine import DnsSelector, Engine
+from netfence.engine import Engine
 from netfence.errors import NetfenceError
-from netfence.inventory import DEFAULT_DNS_LABELS, DEFAULT_DNS_NAMESPACE, effective_pod_labels, effective_port_name
-from netfence.model import External, World
-from netfence.wellknown import DNS_PORTS
-
-ROGUE = "netfence-rogue"
-# The API server is host-networked: policies see its endpoint (node IP, port 6443), not the
-# Service's ClusterIP and port 443. 172.18.0.2 is where kind's first control-plane node usually
-# lands on Docker's "kind" network; pass the real one (kubectl get endpoints kubernetes).
-DEFAULT_API_SERVER = ("172.18.0.2", 6443)
-DEFAULT_INTERNET = ("1.1.1.1", 443)
-
-
-def _workloads(ns: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    workloads = ns.get("workloads") or []
-    if not isinstance(workloads, list):
-        raise NetfenceError(f"namespace {ns.get('name')!r}: workloads must be a list")
-    return workloads
-
-
-def dns_selectors(namespaces: Sequence[Mapping[str, Any]]) -> list[DnsSelector]:
-    """Distinct ``(namespace, pod labels)`` of the cluster DNS the inventory's ``dns`` settings name.
-
-    ``allow-dns-egress`` renders its peer from these settings, so the predicted DNS pods must
-    carry them too; otherwise the policy allows DNS and the prediction says blocked.
-    """
-    out: list[DnsSelector] = []
-    for ns in namespaces:
-        dns = ns.get("dns") if isinstance(ns, Mapping) else None
-        dns = dns if isinstance(dns, Mapping) else {}
-        labels = dns.get("pod_labels")
-        entry = (str(dns.get("namespace") or DEFAULT_DNS_NAMESPACE),
-                 {str(k): str(v) for k, v in (labels if isinstance(labels, Mapping) else DEFAULT_DNS_LABELS).items()})
-        if entry not in out:
-            out.append(entry)
-    return out or [(DEFAULT_DNS_NAMESPACE, dict(DEFAULT_DNS_LABELS))]
-
-
-def _assign_ips(pods: list[dict[str, Any]], pod_subnet: str) -> None:
-    """Give every predicted pod an address of the pod subnet, in order, so ipBlock rules match pods
-    as they will on the cluster (an internet-egress ``except`` that misses the pod subnet opens
-    pod-to-pod traffic there)."""
-    net, reason = syntax.subnet(pod_subnet)
-    if net is None:
-        raise NetfenceError(f"pod subnet: {reason}")
-    if net.num_addresses < len(pods) + 2:
-        raise NetfenceError(f"pod subnet {pod_subnet} is too small for {len(pods)} predicted pods")
-    for i, pod in enumerate(pods):
-        pod["ip"] = str(net.network_address + i + 1)
-
-
-def build_state(
-    namespaces: Sequence[Mapping[str, Any]], manifests: Sequence[Any], rogue: bool = False, pod_subnet: str | None = None,
-) -> dict[str, Any]:
-    """The predicted world as a model ``state`` (namespaces, pods, policies).
-
-    Workload pods carry :func:`netfence.inventory.effective_pod_labels` and port name, exactly
-    what the workloads template deploys. With ``pod_subnet`` every pod gets an IP from it.
-    """
-    if not isinstance(namespaces, (list, tuple)):
-        raise NetfenceError("namespaces: must be a list (netfence_namespaces)")
-    ns_out: list[dict[str, Any]] = []
-    pods: list[dict[str, Any]] = []
-    names: set[str] = set()
-    for i, ns in enumerate(namespaces):
-        if not isinstance(ns, Mapping) or not isinstance(ns.get("name"), str):
-            raise NetfenceError(f"namespaces[{i}]: needs a name")
-        name = ns["name"]
-        names.add(name)
-        ns_out.append({"name": name, "labels": dict(ns.get("labels") or {})})
-        for j, wl in enumerate(_workloads(ns)):
-            where = f"namespace {name}: workloads[{j}]"
-            if not isinstance(wl, Mapping) or not isinstance(wl.get("name"), str):
-                raise NetfenceError(f"{where}: needs a name")
-            pod: dict[str, Any] = {"namespace": name, "name": wl["name"], "labels": effective_pod_labels(wl)}
-            if wl.get("container_port") is not None:
-                port: dict[str, Any] = {"containerPort": wl["container_port"], "protocol": wl.get("protocol") or "TCP",
-                                        "name": effective_port_name(wl)}
-                pod["containers"] = [{"name": wl["name"], "ports": [port]}]
-            pods.append(pod)
-    policies = [m for m in manifests if m is not None]
-    for pol in policies:
-        meta = pol.get("metadata") if isinstance(pol, Mapping) else None
-        ns_name = meta.get("namespace") if isinstance(meta, Mapping) else None
-        if isinstance(ns_name, str) and ns_name not in names:
-            names.add(ns_name)
-            ns_out.append({"name": ns_name, "labels": {}})
-    for dns_ns, dns_labels in dns_selectors(namespaces):
-        if dns_ns not in names:
-            names.add(dns_ns)
-            ns_out.append({"name": dns_ns, "labels": {}})
-        if any(p["namespace"] == dns_ns and all(p["labels"].get(k) == v for k, v in dns_labels.items()) for p in pods):
-            continue
-        taken = {p["name"] for p in pods if p["namespace"] == dns_ns}
-        pod_name = next(n for n in ["coredns", *(f"coredns-{k}" for k in range(2, len(taken) + 3))] if n not in taken)
-        pods.append({"namespace": dns_ns, "name": pod_name, "labels": dict(dns_labels),
-                     "containers": [{"name": "coredns", "ports": [dict(p) for p in DNS_PORTS]}]})
-    if rogue:
-        for ns in namespaces:
-            pods.append({"namespace": ns["name"], "name": ROGUE, "labels": {}})
-    if pod_subnet:
-        _assign_ips(pods, pod_subnet)
-    return {"namespaces": ns_out, "pods": pods, "policies": policies}
-
-
-def build_engine(
-    namespaces: Sequence[Mapping[str, Any]], manifests: Sequence[Any], rogue: bool = False, pod_subnet: str | None = None,
-) -> Engine:
-    """The engine over :func:`build_state`, with the cluster DNS the inventory names."""
-    return Engine(World.from_state(build_state(namespaces, manifests, rogue, pod_subnet)), dns=dns_selectors(namespaces))
+from netfence.lab import Lab
+from netfence.model import External
 
 
 def markdown_table(engine: Engine, proto: str, port: int, keys: Sequence[str]) -> str:
@@ -156,48 +46,39 @@ def markdown_table(engine: Engine, proto: str, port: int, keys: Sequence[str]) -
     return "\n".join(lines) + "\n"
 
 
-def blast_radius(
-    namespaces: Sequence[Mapping[str, Any]],
-    engine: Engine,
-    api_server: tuple[str, int] = DEFAULT_API_SERVER,
-    internet: tuple[str, int] = DEFAULT_INTERNET,
-) -> list[dict[str, Any]]:
-    """What an unlabelled pod in each namespace reaches (the engine's world holds the rogues)."""
-    api = External(api_server[0], "kubernetes-api")
-    net = External(internet[0], "internet")
+def blast_radius(lab: Lab, engine: Engine) -> list[dict[str, Any]]:
+    """What the unlabelled pod of each inventory namespace reaches: every workload with a port
+    (via its Service: policies see the container port), the API server, DNS and the internet."""
+    api, net = lab.api_endpoint(), lab.internet_endpoint()
     out = []
-    for ns in namespaces:
-        src = f"{ns['name']}/{ROGUE}"
+    for ns in lab.inventory.namespaces:
+        rogue = lab.rogue(ns.name)
         targets = []
-        for target_ns in namespaces:
-            for wl in _workloads(target_ns):
-                if wl.get("container_port") is None:
-                    continue
-                proto = wl.get("protocol") or "TCP"
-                v = engine.verdict(src, f"{target_ns['name']}/{wl['name']}", int(wl["container_port"]), proto)
+        for pod in lab.workload_pods:
+            workload = lab.workloads[pod.key][1]
+            for cp in pod.ports:
+                v = engine.verdict(rogue, pod, cp.port, cp.protocol)
                 targets.append({
-                    "target": v.dst, "service_port": wl.get("service_port"), "port": v.port,
-                    "protocol": proto, "allowed": v.allowed,
+                    "target": v.dst, "service_port": workload.service_port, "port": v.port,
+                    "protocol": cp.protocol, "allowed": v.allowed,
                 })
-        dns = {proto.lower(): engine.dns_allowed(src, proto) for proto in ("UDP", "TCP")}
+        dns = {proto.lower(): engine.dns_allowed(rogue, proto) for proto in ("UDP", "TCP")}
         out.append({
-            "namespace": ns["name"],
-            "pod": src,
+            "namespace": ns.name,
+            "pod": rogue.key,
             "workloads": targets,
             "reachable": [t["target"] for t in targets if t["allowed"]],
-            "api_server": {"ip": api_server[0], "port": api_server[1], "allowed": engine.verdict(src, api, api_server[1], "TCP").allowed},
+            "api_server": {"ip": lab.api_server[0], "port": lab.api_server[1],
+                           "allowed": engine.verdict(rogue, api, lab.api_server[1], "TCP").allowed},
             "dns": dns,
-            "internet": {"ip": internet[0], "port": internet[1], "allowed": engine.verdict(src, net, internet[1], "TCP").allowed},
+            "internet": {"ip": lab.internet[0], "port": lab.internet[1],
+                         "allowed": engine.verdict(rogue, net, lab.internet[1], "TCP").allowed},
         })
     return out
 
 
 def api_server_record(
-    namespaces: Sequence[Mapping[str, Any]],
-    manifests: Sequence[Any],
-    endpoints: Sequence[str] | None,
-    pod_subnet: str | None = None,
-    error: str | None = None,
+    lab: Lab | None, engine: Engine | None, endpoints: Sequence[str] | None, error: str | None = None,
 ) -> dict[str, Any]:
     """``api-server.json``: where the cluster's ``kubernetes`` Service really sends traffic, and
     what the policies allow a rogue pod of each namespace there.
@@ -206,47 +87,39 @@ def api_server_record(
     (``netfence_api_server_endpoint``). Once the blast-radius stage has read the Service's
     EndpointSlices, this predicts the same rows for the real endpoints, from the same manifests,
     so the report compares the probes with a prediction about the address they really reached.
-    ``endpoints`` is None when they could not be read (``error`` says why)."""
+    ``endpoints`` is None when they could not be read (``error`` says why); without a lab (a
+    run that was never planned) the endpoints are recorded with no prediction."""
     if endpoints is None:
         return {"schema_version": 1, "service": "default/kubernetes", "endpoints": None,
                 "error": error or "not read", "predicted": []}
     parsed = [(text, parse_endpoint(text)) for text in endpoints]
-    engine = build_engine(namespaces, manifests, rogue=True, pod_subnet=pod_subnet)
+    if lab is None or engine is None:
+        return {"schema_version": 1, "service": "default/kubernetes", "endpoints": list(endpoints), "predicted": []}
     predicted = [
-        {"namespace": ns["name"], "endpoint": text,
-         "allowed": engine.verdict(f"{ns['name']}/{ROGUE}", External(ip, "kubernetes-api"), port, "TCP").allowed}
-        for ns in namespaces for text, (ip, port) in parsed
+        {"namespace": ns.name, "endpoint": text,
+         "allowed": engine.verdict(lab.rogue(ns.name), External(ip, "kubernetes-api"), port, "TCP").allowed}
+        for ns in lab.inventory.namespaces for text, (ip, port) in parsed
     ]
     return {"schema_version": 1, "service": "default/kubernetes", "endpoints": list(endpoints), "predicted": predicted}
 
 
-def coverage(namespaces: Sequence[Mapping[str, Any]], engine: Engine) -> dict[str, Any]:
-    """Pods not isolated per direction; namespaces without a default-deny (empty podSelector)."""
-    inventory = {ns["name"] for ns in namespaces}
-    pods = [p for p in engine.world.pods if p.namespace in inventory and p.name != ROGUE]
+def coverage(lab: Lab, engine: Engine) -> dict[str, Any]:
+    """Workload pods not isolated per direction; namespaces where some pod can escape isolation
+    (no policy selects every pod: :meth:`Engine.isolates_every_pod`, the plan's check too)."""
     result: dict[str, Any] = {"pods_not_isolated": {}, "namespaces_without_default_deny": {}}
     for direction in ("ingress", "egress"):
-        result["pods_not_isolated"][direction] = [p.key for p in pods if not engine.isolating(p, direction)]
-        covered = {
-            pol.namespace for pol in engine.world.policies
-            if pol.pod_selector.is_empty and (pol.affects_ingress if direction == "ingress" else pol.affects_egress)
-        }
-        result["namespaces_without_default_deny"][direction] = [ns["name"] for ns in namespaces if ns["name"] not in covered]
+        result["pods_not_isolated"][direction] = [p.key for p in lab.workload_pods if not engine.isolating(p, direction)]
+        result["namespaces_without_default_deny"][direction] = [
+            ns.name for ns in lab.inventory.namespaces if not engine.isolates_every_pod(ns.name, direction)]
     return result
 
 
-def predict(
-    namespaces: Sequence[Mapping[str, Any]],
-    manifests: Sequence[Any],
-    api_server: tuple[str, int] = DEFAULT_API_SERVER,
-    internet: tuple[str, int] = DEFAULT_INTERNET,
-    pod_subnet: str | None = None,
-) -> dict[str, Any]:
-    """Everything the plan writes: ``files`` (relative path -> JSON data or Markdown) and ``summary``."""
-    engine = build_engine(namespaces, manifests, rogue=True, pod_subnet=pod_subnet)
-    keys = [p.key for p in engine.world.pods if p.name != ROGUE]
+def predict(lab: Lab, engine: Engine) -> dict[str, Any]:
+    """Everything the plan writes: ``files`` (relative path -> JSON data or Markdown) and ``summary``.
+    ``engine`` is ``lab.engine(policies)``: the lab's world with the rendered policies in force."""
+    keys = [p.key for p in lab.cluster_pods]
     key_set = set(keys)
-    probes = sorted({(cp.protocol, cp.port) for p in engine.world.pods if p.key in key_set for cp in p.ports})
+    probes = sorted({(cp.protocol, cp.port) for p in lab.cluster_pods for cp in p.ports})
     rows = [r for r in engine.reachability(probes) if r["from"] in key_set and r["to"] in key_set]
     listening = {(p.key, cp.protocol, cp.port) for p in engine.world.pods for cp in p.ports}
     for r in rows:
@@ -261,8 +134,8 @@ def predict(
     }
     for proto, port in probes:
         files[f"predicted/{proto}-{port}.md"] = markdown_table(engine, proto, port, keys)
-    radius = blast_radius(namespaces, engine, api_server, internet)
-    cov = coverage(namespaces, engine)
+    radius = blast_radius(lab, engine)
+    cov = coverage(lab, engine)
     files["predicted/blast-radius.json"] = {"schema_version": 1, "namespaces": radius}
     files["predicted/coverage.json"] = {"schema_version": 1, **cov}
     summary = {

@@ -16,7 +16,7 @@ from typing import Any
 from netfence import loading
 from netfence.errors import NetfenceError
 from netfence.inventory import load_variables
-from netfence.validate import Plan, build_plan
+from netfence.plan import Plan, build_plan
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -1,24 +1,24 @@
-"""``netfence plan``: validate, render and record the manifests in a new evidence run folder."""
+"""``netfence plan``: the plan ``make plan`` makes, written into a new evidence run folder."""
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 from pathlib import Path
 
-from netfence import __version__, evidence
 from netfence.commands._inventory import add_arguments, plan_from_args, print_warnings
-from netfence.commands._output import check_folder, created_folders, os_error, remove_tree
-from netfence.validate import summary_lines
+from netfence.commands._output import check_folder, created_folders, os_error
+from netfence.plan import write_run
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
-        "plan", help="validate and render into a new run folder; the last line printed is its path",
-        description="Offline plan: validate the inventory, render its NetworkPolicies and write them to "
-                    "<out>/<cluster>/<run-id>/manifests/<namespace>.yaml. Nothing is written for an invalid "
-                    "inventory. The last line printed is the run folder.")
+        "plan", help="validate, render and predict into a new run folder; the last line printed is its path",
+        description="Offline plan, the same as `make plan`: validate the inventory, render its NetworkPolicies, "
+                    "predict reachability, blast radius and coverage, and write it all into "
+                    "<out>/<cluster>/<run-id>/ (manifests/, predicted/, run.json, SHA256SUMS). Nothing is "
+                    "written for an invalid inventory. The last line printed is the run folder.",
+        epilog="example: netfence plan -i inventories/lab --out evidence")
     add_arguments(parser)
     parser.add_argument("--out", "-o", default="evidence", help="evidence root folder (default: %(default)s)")
     parser.set_defaults(func=run)
@@ -31,28 +31,12 @@ def run(args: argparse.Namespace) -> int:
     cluster = str(variables.get("netfence_cluster_name") or "netfence")
     with created_folders(out / cluster):
         try:
-            run_dir = evidence.create_run_dir(out, cluster, stage="plan")
+            written = write_run(plan, cluster=cluster, root=out, inventory=os.path.abspath(args.inventory))
         except OSError as exc:
-            raise os_error(out, exc, "create the run folder") from None
-        try:
-            evidence.write_json(run_dir, "run.json", {
-                "run_id": run_dir.name,
-                "cluster": cluster,
-                "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                "netfence_version": __version__,
-                "inventory": os.path.abspath(args.inventory),
-                "stage": "plan",
-            })
-            for relpath, text in plan.files.items():
-                evidence.write_text(run_dir, relpath, text)
-            evidence.seal(run_dir, finished="plan")
-        except BaseException as exc:
-            remove_tree(run_dir)  # created above, uniquely named: a half-written run is no evidence
-            if isinstance(exc, OSError):
-                raise os_error(run_dir, exc, "write the run folder") from None
-            raise
+            raise os_error(out, exc, "write the run folder") from None
     print_warnings(plan)
-    for line in summary_lines(plan):
+    for line in plan.summary_lines() + plan.prediction_lines():
         print(line)
-    print(run_dir.resolve())
+    assert written.run_dir is not None
+    print(written.run_dir.resolve())
     return 0

@@ -9,10 +9,12 @@ planned per source identity, so a hundred probes from three workloads need three
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from netfence.errors import NetfenceError
-from netfence.inventory import effective_pod_labels
+from netfence.inventory import Workload, parse
+from netfence.lab import build
+from netfence.model import Pod
 from netfence.labels import (
     MANAGED_BY, MANAGED_BY_LABEL, PHASE_ANNOTATION, ROLE_LABEL, RUN_ID_ANNOTATION, SOURCE_ANNOTATION,
 )
@@ -21,32 +23,43 @@ from netfence.probes.records import ALLOWED, BLOCKED, EXPECTATIONS, METHODS, PHA
 DEFAULT_PORTS = {"api": 443, "dns": 53, "external": 443}
 
 
-def _workload_index(namespaces: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
-    index: dict[str, dict[str, Any]] = {}
-    for ns in namespaces or []:
-        for workload in ns.get("workloads") or []:
-            index[f"{ns['name']}/{workload['name']}"] = {"namespace": ns["name"], **workload}
-    return index
+class _Declared(NamedTuple):
+    """A workload as the lab deploys it: its pod (effective labels, named ports) and its record."""
+
+    namespace: str
+    name: str
+    pod: Pod
+    workload: Workload
 
 
-def _pod_labels(workload: Mapping[str, Any]) -> dict[str, str]:
-    """The labels the workload's pods carry on the cluster (netfence.inventory.effective_pod_labels,
-    the function the workloads template uses), without managed-by: :func:`probe_pod` adds
-    netfence's own labels itself. The Deployment's ReplicaSet never adopts a probe pod: its
+def _workload_index(namespaces: Any) -> dict[str, _Declared]:
+    """``namespace/name`` -> the workload's lab pod and inventory record (:mod:`netfence.lab`),
+    so a probe pod carries exactly the labels the workload's pods carry."""
+    if not namespaces:
+        return {}
+    lab = build(parse(list(namespaces)))
+    pods = {pod.key: pod for pod in lab.workload_pods}
+    return {key: _Declared(ns.name, workload.name, pods[key], workload) for key, (ns, workload) in lab.workloads.items()}
+
+
+def _pod_labels(declared: _Declared) -> dict[str, str]:
+    """The labels the workload's pods carry on the cluster, without managed-by: :func:`probe_pod`
+    adds netfence's own labels itself. The Deployment's ReplicaSet never adopts a probe pod: its
     selector also holds ``pod-template-hash``, which probe pods do not carry."""
-    labels = effective_pod_labels(workload)
+    labels = dict(declared.pod.labels)
     labels.pop(MANAGED_BY_LABEL, None)
     return labels
 
 
-def declared_listening(target: Target, port: int, workloads: Mapping[str, Mapping[str, Any]]) -> bool | None:
+def declared_listening(target: Target, port: int, workloads: Mapping[str, _Declared]) -> bool | None:
     """True when the inventory declares that ``target`` listens on ``port``: a pod target's
     container port, or a Service's port of the workload of that name. None: not known."""
-    workload = workloads.get(target.ref) if target.kind in ("pod", "service") else None
-    if workload is None:
+    declared = workloads.get(target.ref) if target.kind in ("pod", "service") else None
+    if declared is None:
         return None
-    declared = workload.get("container_port" if target.kind == "pod" else "service_port")
-    return True if declared is not None and int(declared) == int(port) else None
+    if target.kind == "pod":
+        return True if any(cp.port == int(port) for cp in declared.pod.ports) else None
+    return True if declared.workload.service_port == int(port) else None
 
 
 def _split_ref(ref: Any, where: str) -> tuple[str, str]:
@@ -56,7 +69,7 @@ def _split_ref(ref: Any, where: str) -> tuple[str, str]:
     return ns, name
 
 
-def _source(spec: Mapping[str, Any], workloads: Mapping[str, Mapping[str, Any]], where: str) -> Source:
+def _source(spec: Mapping[str, Any], workloads: Mapping[str, _Declared], where: str) -> Source:
     if not isinstance(spec, Mapping) or not spec.get("namespace"):
         raise NetfenceError(f"{where}.from needs a namespace")
     ns = str(spec["namespace"])
@@ -71,7 +84,7 @@ def _source(spec: Mapping[str, Any], workloads: Mapping[str, Mapping[str, Any]],
     return Source.of(ns, labels, None)
 
 
-def _target(spec: Mapping[str, Any], workloads: Mapping[str, Mapping[str, Any]], where: str, domain: str) -> Target:
+def _target(spec: Mapping[str, Any], workloads: Mapping[str, _Declared], where: str, domain: str) -> Target:
     if not isinstance(spec, Mapping) or len(spec) != 1:
         raise NetfenceError(f"{where}.to must have exactly one of service, pod, api, dns, external")
     (kind, value), = spec.items()
@@ -176,7 +189,7 @@ def from_predicted(matrix: Any, namespaces: Iterable[Mapping[str, Any]], *, phas
         expect = ALLOWED if allowed else BLOCKED
         specs.append(ProbeSpec(
             name=f"predicted {label}",
-            source=Source.of(swl["namespace"], _pod_labels(swl), swl["name"]),
+            source=Source.of(swl.namespace, _pod_labels(swl), swl.name),
             target=Target("pod", dst, "", tuple(sorted(_pod_labels(dwl).items()))),
             port=port, protocol="TCP", method="tcp",
             expect=((phase, expect),) if phase == "after" else (), origin="predicted", predicted=allowed,

@@ -1,6 +1,6 @@
 """Checks the policies role runs on the manifests it is about to apply.
 
-A thin adapter over :func:`netfence.validate.namespaces_without_dns`, so the apply stage refuses
+A thin adapter over :func:`netfence.checks.namespaces_without_dns`, so the apply stage refuses
 exactly what the plan stage reports (egress restricted without a DNS rule), with the engine's
 semantics, instead of a second and weaker rendition of the rule in Jinja.
 """
@@ -16,7 +16,7 @@ def dns_gaps(manifests: Any, namespaces: Any = None) -> list[str]:
     """``policies | netfence_dns_gaps(netfence_namespaces)``: namespaces restricting egress without DNS."""
     try:  # imported here: validation pulls in jsonschema, which other filters' users need not load
         from netfence.errors import NetfenceError
-        from netfence.validate import namespaces_without_dns
+        from netfence.checks import namespaces_without_dns
     except ImportError as exc:
         raise AnsibleFilterError(f"the netfence package is not importable: {exc}. Run 'make setup' and use the .venv interpreter.") from None
     if not isinstance(manifests, list):

@@ -1,10 +1,7 @@
-"""What a workload's pods look like on the cluster, for the workloads template.
+"""The demo workloads' manifests for the workloads role, rendered by :mod:`netfence.workloads`.
 
-A thin adapter over :mod:`netfence.inventory`: the template, the offline prediction and the probe
-planner all call :func:`netfence.inventory.effective_pod_labels` and
-:func:`netfence.inventory.effective_port_name`, so a policy that selects the labels the template
-adds (``app.kubernetes.io/name``, ``app.kubernetes.io/managed-by``) or names the default port
-``http`` means the same thing in the manifests, the prediction and the probes.
+A thin adapter: the manifests come from the lab model (:mod:`netfence.lab`) that the prediction
+and the probe planner read too, so the labels and named ports deployed are the ones predicted.
 """
 
 from __future__ import annotations
@@ -14,34 +11,42 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 try:
-    from netfence.inventory import effective_pod_labels, effective_port_name
+    from netfence import lab, workloads
+    from netfence.errors import NetfenceError
+    from netfence.inventory import parse
 except ImportError as exc:  # pragma: no cover - environment problem, reported to the user
     IMPORT_ERROR: ImportError | None = exc
 else:
     IMPORT_ERROR = None
 
 
-def _check(workload: Any) -> None:
+def _lab_and_options(namespaces: Any, options: Any) -> tuple[Any, Any]:
     if IMPORT_ERROR is not None:
         raise AnsibleFilterError(f"the netfence package is not importable: {IMPORT_ERROR}. Run 'make setup' and use the .venv interpreter.")
-    if not isinstance(workload, dict) or not workload.get("name"):
-        raise AnsibleFilterError(f"expected a workload mapping with a name, got {workload!r}")
+    if not isinstance(options, dict):
+        raise AnsibleFilterError(f"expected the workload options as a mapping, got {type(options).__name__}")
+    try:
+        return lab.build(parse(namespaces)), workloads.Options(**options)
+    except TypeError as exc:
+        raise AnsibleFilterError(f"netfence workload options: {exc}") from None
+    except NetfenceError as exc:  # an inventory the plan would refuse: every problem, with its path
+        raise AnsibleFilterError(f"netfence_namespaces: {exc}") from None
 
 
-def pod_labels(workload: Any, managed_by: str = "netfence") -> dict[str, str]:
-    """``w | netfence_pod_labels(workloads_managed_by)``: every label of the workload's pods."""
-    _check(workload)
-    return effective_pod_labels(workload, str(managed_by))
+def workload_manifests(namespaces: Any, options: Any) -> dict[str, str]:
+    """``netfence_namespaces | netfence_workload_manifests(options)``: namespace -> manifest YAML."""
+    built, opts = _lab_and_options(namespaces, options)
+    return {ns: workloads.to_yaml(docs) for ns, docs in workloads.manifests(built, opts).items()}
 
 
-def port_name(workload: Any) -> str:
-    """``w | netfence_port_name``: the container port's name (``http`` unless the inventory names one)."""
-    _check(workload)
-    return effective_port_name(workload)
+def unpinned_images(namespaces: Any, options: Any) -> list[str]:
+    """``netfence_namespaces | netfence_unpinned_images(options)``: images no digest pins."""
+    built, opts = _lab_and_options(namespaces, options)
+    return workloads.unpinned_images(built, opts)
 
 
 class FilterModule:
-    """netfence_pod_labels, netfence_port_name."""
+    """netfence_workload_manifests, netfence_unpinned_images."""
 
     def filters(self) -> dict[str, Any]:
-        return {"netfence_pod_labels": pod_labels, "netfence_port_name": port_name}
+        return {"netfence_workload_manifests": workload_manifests, "netfence_unpinned_images": unpinned_images}

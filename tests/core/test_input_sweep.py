@@ -15,7 +15,7 @@ import yaml
 
 from netfence import cli, cluster_vars, evidence, loading
 from netfence.errors import NetfenceError
-from netfence.validate import build_plan
+from netfence.plan import build_plan
 
 from test_bounded_input import LAB, inventory, one_line_error  # noqa: E402  (sibling module; tests/core has no package)
 
@@ -125,7 +125,7 @@ def test_the_whole_internet_split_into_halves_is_still_the_whole_internet() -> N
                                         "ingress": [{"from": [{"ipBlock": {"cidr": "0.0.0.0/1"}},
                                                               {"ipBlock": {"cidr": "128.0.0.0/1"}}]}]}}
     namespaces[0]["extra_policies"] = [extra]
-    with pytest.raises(NetfenceError, match=r"this rule's ipBlocks cover every IPv4 address"):
+    with pytest.raises(NetfenceError, match=r"ipBlocks of the rules admitting this port cover every IPv4 address"):
         build_plan(namespaces, "v1.35.8").raise_for_errors()
     extra["spec"]["ingress"][0]["from"][1]["ipBlock"]["except"] = ["203.0.113.0/24"]
     assert not any("cover every" in p for p in _problems(namespaces=namespaces))

@@ -1,8 +1,7 @@
-"""Predictions for the plan, and the ``netfence_predict`` Ansible module that writes them."""
+"""Predictions for the plan from the lab model, and the ``netfence_predict`` module (the API server rows again)."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -14,7 +13,10 @@ import yaml
 
 from netfence.errors import NetfenceError
 from netfence.cluster_vars import parse_endpoint
-from netfence.predict import api_server_record, build_engine, build_state, load_manifests_dir, predict
+from netfence import lab as lab_model
+from netfence.inventory import parse
+from netfence.model import parse_policy
+from netfence.predict import api_server_record, load_manifests_dir, predict as predict_lab
 
 REPO = Path(__file__).resolve().parents[2]
 MODULE = REPO / "plugins" / "modules" / "netfence_predict.py"
@@ -46,11 +48,26 @@ MANIFESTS = [
 ]
 
 
+def build_lab(namespaces: list[dict[str, Any]], manifests: list[dict[str, Any]], **kwargs: Any) -> tuple[Any, Any]:
+    lab = lab_model.build(parse(namespaces), **kwargs)
+    return lab, lab.engine([parse_policy(m, f"manifests[{i}]") for i, m in enumerate(manifests)])
+
+
+def build_engine(namespaces: list[dict[str, Any]], manifests: list[dict[str, Any]], **kwargs: Any) -> Any:
+    return build_lab(namespaces, manifests, **kwargs)[1]
+
+
+def predict(namespaces: list[dict[str, Any]], manifests: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+    return predict_lab(*build_lab(namespaces, manifests, **kwargs))
+
+
 def test_world_has_namespace_labels_dns_and_one_pod_per_workload() -> None:
-    state = build_state(NAMESPACES, MANIFESTS)
-    assert [n["name"] for n in state["namespaces"]] == ["dev", "gateway", "kube-system"]
-    assert [f"{p['namespace']}/{p['name']}" for p in state["pods"]] == ["dev/my-api", "gateway/api-gateway", "kube-system/coredns"]
-    assert state["pods"][0]["containers"][0]["ports"] == [{"containerPort": 3000, "protocol": "TCP", "name": "http"}]
+    lab, engine = build_lab(NAMESPACES, MANIFESTS)
+    assert list(engine.world.namespaces) == ["dev", "gateway", "kube-system"]
+    assert [p.key for p in lab.pods] == ["dev/my-api", "gateway/api-gateway", "kube-system/coredns",
+                                         "dev/netfence-rogue", "gateway/netfence-rogue"]
+    assert [p.key for p in lab.workload_pods] == ["dev/my-api", "gateway/api-gateway"]
+    assert lab.pods[0].ports == (lab_model.ContainerPort(3000, "TCP", "http"),)
 
 
 def test_matrix_tables_blast_radius_and_coverage() -> None:
@@ -116,32 +133,10 @@ def _run_module(tmp_path: Path, args: dict[str, Any]) -> dict[str, Any]:
     return json.loads(proc.stdout)
 
 
-def test_module_writes_files_into_run_dir(tmp_path: Path) -> None:
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    result = _run_module(tmp_path, {"namespaces": NAMESPACES, "manifests": MANIFESTS, "run_dir": str(run_dir)})
-    assert result["changed"] is True, result
-    assert (run_dir / "predicted" / "matrix.json").is_file() and (run_dir / "predicted" / "TCP-3000.md").is_file()
-    assert json.loads((run_dir / "predicted" / "coverage.json").read_text())["namespaces_without_default_deny"]["egress"] == ["gateway"]
-    assert "namespaces without default-deny ingress: gateway" in result["msg"]
-    again = _run_module(tmp_path, {"namespaces": NAMESPACES, "manifests": MANIFESTS, "run_dir": str(run_dir)})
-    assert again["changed"] is False and again["changed_files"] == [], "same prediction, same bytes: no change"
-    check = _run_module(tmp_path, {"namespaces": NAMESPACES, "manifests": MANIFESTS[:1], "run_dir": str(run_dir), "_ansible_check_mode": True})
-    assert check["changed"] is True and "predicted/matrix.json" in check["changed_files"]
-    assert json.loads((run_dir / "predicted" / "coverage.json").read_text())["namespaces_without_default_deny"]["egress"] == ["gateway"]
-
-
-def test_module_check_mode_writes_nothing(tmp_path: Path) -> None:
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    result = _run_module(tmp_path, {"namespaces": NAMESPACES, "manifests": MANIFESTS, "run_dir": str(run_dir), "_ansible_check_mode": True})
-    assert result["changed"] is True and "predicted/matrix.json" in result["files"], result
-    assert list(run_dir.iterdir()) == []
-
-
 def test_module_reports_bad_manifest_as_failure(tmp_path: Path) -> None:
     bad = _np("dev", "bad", {"podSelector": {"matchExpressions": [{"key": "a", "operator": "Is"}]}})
-    result = _run_module(tmp_path, {"namespaces": NAMESPACES, "manifests": [bad], "run_dir": str(tmp_path)})
+    result = _run_module(tmp_path, {"namespaces": NAMESPACES, "manifests": [bad], "run_dir": str(tmp_path),
+                                    "observed_api_server": {"endpoints": ["203.0.113.5:443"]}})
     assert result.get("failed") is True and "operator 'Is' is not one of" in result["msg"]
 
 
@@ -151,11 +146,9 @@ def test_module_documentation_is_valid_yaml_matching_the_arguments() -> None:
     exec(compile(source.split("from pathlib import Path")[0], str(MODULE), "exec"), namespace)  # only the doc strings
     doc = yaml.safe_load(namespace["DOCUMENTATION"])
     assert doc["module"] == "netfence_predict"
-    assert set(doc["options"]) == {"namespaces", "manifests_dir", "manifests", "run_dir", "api_server_ip", "api_server_port",
-                                   "internet_ip", "internet_port", "pod_subnet", "service_subnet", "api_server_endpoint",
-                                   "observed_api_server"}
+    assert set(doc["options"]) == {"namespaces", "manifests_dir", "manifests", "run_dir", "pod_subnet", "observed_api_server"}
     assert isinstance(yaml.safe_load(namespace["EXAMPLES"]), list)
-    assert set(yaml.safe_load(namespace["RETURN"])) == {"files", "changed_files", "summary", "msg", "subnet_warnings", "record"}
+    assert set(yaml.safe_load(namespace["RETURN"])) == {"msg", "record"}
 
 
 # --- the prediction sees the cluster the roles build -------------------------------------------
@@ -168,9 +161,9 @@ def test_dns_pods_come_from_the_inventory_dns_setting() -> None:
                 "podSelector": {"matchLabels": {"k8s-app": "coredns"}}}],
         "ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}]})
     manifests = [MANIFESTS[0], dns_policy]
-    state = build_state(namespaces, manifests)
-    dns_pods = [p for p in state["pods"] if p["namespace"] == "dns-system"]
-    assert [(p["name"], p["labels"]) for p in dns_pods] == [("coredns", {"k8s-app": "coredns"})]
+    lab, _ = build_lab(namespaces, manifests)
+    dns_pods = [p for p in lab.pods if p.namespace == "dns-system"]
+    assert [(p.name, p.labels) for p in dns_pods] == [("coredns", {"k8s-app": "coredns"})]
     result = predict(namespaces, manifests)
     dev = result["files"]["predicted/blast-radius.json"]["namespaces"][0]
     assert dev["dns"] == {"udp": True, "tcp": True}
@@ -178,7 +171,7 @@ def test_dns_pods_come_from_the_inventory_dns_setting() -> None:
     assert rows[("dev/my-api", "dns-system/coredns", "UDP", 53)] is True
 
 
-def test_pods_carry_the_labels_and_port_name_the_workloads_template_gives_them() -> None:
+def test_pods_carry_the_labels_and_port_name_the_workloads_manifests_give_them() -> None:
     namespaces = [NAMESPACES[0], {"name": "gateway", "labels": {}, "workloads": [
         {"name": "api-gateway", "labels": {"tier": "edge"}, "container_port": 8080}]}]
     # A policy on the template's labels and default port name: on the cluster it admits the gateway.
@@ -186,35 +179,12 @@ def test_pods_carry_the_labels_and_port_name_the_workloads_template_gives_them()
         "podSelector": {"matchLabels": {"app.kubernetes.io/name": "api-gateway"}}, "policyTypes": ["Ingress"],
         "ingress": [{"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/managed-by": "netfence"}}}],
                      "ports": [{"port": "http"}]}]})]
-    engine = build_engine(namespaces, manifests, rogue=True)
+    lab, engine = build_lab(namespaces, manifests)
     assert engine.verdict("gateway/netfence-rogue", "gateway/api-gateway", 8080).allowed is False  # selected by its name label
     assert engine.verdict("gateway/api-gateway", "gateway/api-gateway", 8080).allowed is True  # "http" resolves to 8080
-    pod = build_state(namespaces, manifests)["pods"][1]
-    assert pod["labels"] == {"tier": "edge", "app.kubernetes.io/name": "api-gateway", "app.kubernetes.io/managed-by": "netfence"}
-    assert pod["containers"][0]["ports"][0]["name"] == "http"
-
-
-def _filter_plugin() -> Any:
-    spec = importlib.util.spec_from_file_location("netfence_workload_filter", REPO / "plugins" / "filter" / "netfence_workload.py")
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod.FilterModule().filters()
-
-
-def test_template_filter_prediction_and_probes_agree_on_labels() -> None:
-    from netfence.probes import plan as probe_plan
-
-    filters = _filter_plugin()
-    workload = {"name": "api-gateway", "labels": {"tier": "edge"}, "container_port": 8080}
-    namespaces = [{"name": "gateway", "workloads": [workload]}]
-    predicted = build_state(namespaces, [])["pods"][0]
-    assert filters["netfence_pod_labels"](workload, "netfence") == predicted["labels"]
-    assert filters["netfence_port_name"](workload) == predicted["containers"][0]["ports"][0]["name"] == "http"
-    [spec] = probe_plan.from_inventory(
-        [{"name": "p", "from": {"namespace": "gateway", "workload": "api-gateway"}, "to": {"external": "1.1.1.1"}}], namespaces)
-    pod = probe_plan.probe_pod(spec.source, run_id="r", image="img")
-    assert {k: v for k, v in pod["metadata"]["labels"].items() if k != "netfence.io/role"} == predicted["labels"]
+    pod = lab.pods[1]
+    assert pod.labels == {"tier": "edge", "app.kubernetes.io/name": "api-gateway", "app.kubernetes.io/managed-by": "netfence"}
+    assert pod.ports[0].name == "http"
 
 
 def test_pod_ips_from_the_pod_subnet_let_internet_egress_reach_pods_outside_the_except() -> None:
@@ -222,11 +192,11 @@ def test_pod_ips_from_the_pod_subnet_let_internet_egress_reach_pods_outside_the_
     assert build_engine(NAMESPACES, MANIFESTS).verdict("dev/my-api", "gateway/api-gateway", 443).allowed is False
     cgnat = build_engine(NAMESPACES, MANIFESTS, pod_subnet="100.64.0.0/10")
     assert cgnat.verdict("dev/my-api", "gateway/api-gateway", 443).allowed is True
-    assert build_state(NAMESPACES, MANIFESTS, pod_subnet="100.64.0.0/10")["pods"][0]["ip"] == "100.64.0.1"
+    assert str(build_lab(NAMESPACES, MANIFESTS, pod_subnet="100.64.0.0/10")[0].pods[0].ip) == "100.64.0.1"
     lab = build_engine(NAMESPACES, MANIFESTS, pod_subnet="192.168.0.0/16")
     assert lab.verdict("dev/my-api", "gateway/api-gateway", 443).allowed is False  # inside the except
     with pytest.raises(NetfenceError, match="pod subnet"):
-        build_state(NAMESPACES, MANIFESTS, pod_subnet="10.0.0.1/8")
+        build_lab(NAMESPACES, MANIFESTS, pod_subnet="10.0.0.1/8")
 
 
 def test_api_server_endpoint_parses_ip_and_port() -> None:
@@ -237,31 +207,19 @@ def test_api_server_endpoint_parses_ip_and_port() -> None:
             parse_endpoint(bad)
 
 
-def test_module_takes_subnets_and_the_api_server_endpoint(tmp_path: Path) -> None:
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    namespaces = [{**NAMESPACES[0], "profiles": ["default-deny-ingress", "allow-internet-egress"]}, NAMESPACES[1]]
-    result = _run_module(tmp_path, {"namespaces": namespaces, "manifests": MANIFESTS, "run_dir": str(run_dir),
-                                    "pod_subnet": "100.64.0.0/10", "service_subnet": "10.96.0.0/12",
-                                    "api_server_endpoint": "203.0.113.5:443"})
-    assert result["changed"] is True, result
-    radius = json.loads((run_dir / "predicted" / "blast-radius.json").read_text())["namespaces"][0]
-    assert radius["api_server"] == {"ip": "203.0.113.5", "port": 443, "allowed": True}
-    assert any("100.64.0.0/10" in w for w in result["subnet_warnings"]), result
-
-
 def test_the_api_server_is_predicted_again_for_the_endpoints_the_cluster_really_has() -> None:
     # dev may reach the internet on 443 with 172.16.0.0/12 excepted: the plan's assumed kind
     # endpoint (172.18.0.2:6443) is blocked, a real endpoint at 203.0.113.5:443 is allowed.
-    record = api_server_record(NAMESPACES, MANIFESTS, ["172.18.0.2:6443", "203.0.113.5:443"])
+    lab, engine = build_lab(NAMESPACES, MANIFESTS)
+    record = api_server_record(lab, engine, ["172.18.0.2:6443", "203.0.113.5:443"])
     assert record["endpoints"] == ["172.18.0.2:6443", "203.0.113.5:443"]
     assert {(r["namespace"], r["endpoint"]): r["allowed"] for r in record["predicted"]} == {
         ("dev", "172.18.0.2:6443"): False, ("dev", "203.0.113.5:443"): True,
         ("gateway", "172.18.0.2:6443"): True, ("gateway", "203.0.113.5:443"): True}  # gateway has no policy
-    unread = api_server_record(NAMESPACES, MANIFESTS, None, error="endpointslices is forbidden")
+    unread = api_server_record(lab, engine, None, error="endpointslices is forbidden")
     assert unread["endpoints"] is None and unread["predicted"] == [] and unread["error"] == "endpointslices is forbidden"
     with pytest.raises(NetfenceError, match="api server endpoint"):
-        api_server_record(NAMESPACES, MANIFESTS, ["kubernetes:443"])
+        api_server_record(lab, engine, ["kubernetes:443"])
 
 
 def test_module_records_the_real_api_server_once(tmp_path: Path) -> None:

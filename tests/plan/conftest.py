@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from netfence.inventory import InventoryError
-from netfence.validate import build_plan
+from netfence.plan import build_plan
 
 REPO = Path(__file__).resolve().parents[2]
 LAB = REPO / "inventories" / "lab"

@@ -13,7 +13,7 @@ import yaml
 from netfence import cluster_vars
 from netfence.cli import main
 from netfence.inventory import InventoryError, Problem, count_text
-from netfence.validate import build_plan
+from netfence.plan import build_plan
 
 from .conftest import LAB, REPO
 

@@ -69,7 +69,7 @@ def test_check_mode_with_a_given_run_folder_reports_but_writes_nothing(ansible_e
     run_dir = tmp_path / "run"
     done = _play(ansible_env, "-i", str(LAB), "--check", "--diff", "-e", f"netfence_run_dir={run_dir}")
     assert done.returncode == 0, done.stdout + done.stderr
-    write_task = done.stdout.split("TASK [plan : Write manifests/<namespace>.yaml", 1)[1].split("TASK [", 1)[0]
+    write_task = done.stdout.split("TASK [plan : Validate, render, predict and write the run folder", 1)[1].split("TASK [", 1)[0]
     assert "changed: [localhost]" in write_task
     assert "+kind: NetworkPolicy" in write_task
     assert not run_dir.exists()

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from netfence.inventory import InventoryError
-from netfence.validate import build_plan
+from netfence.plan import build_plan
 
 from .conftest import _lab_namespaces
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from netfence.inventory import InventoryError
-from netfence.validate import build_plan
+from netfence.plan import build_plan
 
 EXTRA = "netfence_namespaces[2].extra_policies[0].spec"
 
@@ -149,7 +149,7 @@ def test_unknown_port_name_of_the_selected_pods_is_a_warning(lab, problems):
     lab[1]["allow_from_pods"][0]["ports"][0] = {"port": "https"}
     assert problems(lab) == [
         "WARNING netfence_namespaces[1].allow_from_pods[0].ports[0].port: no selected pod (prod/my-api) has a "
-        "container port named 'https', so this rule matches no port of theirs"]
+        "TCP container port named 'https', so this rule matches no port of theirs"]
 
 
 def test_world_ingress_to_workload_ports_is_an_error(lab, problems):
@@ -180,14 +180,30 @@ def test_world_ingress_to_other_ports_or_acknowledged_is_fine(lab, problems):
     assert problems(lab) == []
 
 
-def test_namespace_without_default_deny_is_a_warning(lab):
-    lab[3]["profiles"] = ["allow-same-namespace"]
+def test_namespace_without_default_deny_is_a_warning_and_coverage_agrees(lab):
+    lab[3]["profiles"] = ["allow-dns-egress"]  # egress only: a gateway pod's ingress is open to everyone
     plan = build_plan(lab, "v1.35.8")
     assert plan.errors == []
     assert [str(w) for w in plan.warnings] == [
-        "WARNING netfence_namespaces[3].profiles: namespace gateway has no default-deny-ingress: its pods that no "
-        "policy selects accept connections from everywhere. Add 'default-deny-ingress' to profiles"]
-    plan.raise_for_errors()
+        "WARNING netfence_namespaces[3].profiles: namespace gateway has no default-deny-ingress: no policy there "
+        "selects every pod, so a pod no policy selects accepts connections from everywhere. Add "
+        "'default-deny-ingress' to profiles"]
+    coverage = plan.prediction["files"]["predicted/coverage.json"]
+    assert coverage["namespaces_without_default_deny"]["ingress"] == ["gateway"]
+    assert plan.engine is not None and plan.lab is not None
+    ingress = plan.engine.verdict("dev/netfence-rogue", "gateway/netfence-rogue", 8080).ingress
+    assert not ingress.isolated and ingress.allowed  # the engine agrees: nothing guards a new pod's ingress
+
+
+def test_allow_same_namespace_alone_isolates_every_pod_so_plan_and_coverage_both_stay_quiet(lab):
+    # issue 11's third contradiction: validate warned "no default-deny-ingress" while coverage listed nothing
+    lab[3]["profiles"] = ["allow-same-namespace"]
+    plan = build_plan(lab, "v1.35.8")
+    assert not any("default-deny" in str(w) for w in plan.warnings), plan.warnings
+    coverage = plan.prediction["files"]["predicted/coverage.json"]
+    assert coverage["namespaces_without_default_deny"]["ingress"] == []
+    assert plan.engine is not None
+    assert plan.engine.verdict("dev/netfence-rogue", "gateway/netfence-rogue", 8080).ingress.isolated
 
 
 def test_misspelled_source_namespace_is_a_warning(lab, problems):
