@@ -79,12 +79,13 @@ def dns_stranded(engine: Engine, pods: list[Pod], policies: Iterable[Policy]) ->
     return stranded, restricting
 
 
-def namespaces_without_dns(namespaces: Any, manifests: Iterable[Any]) -> list[str]:
+def namespaces_without_dns(namespaces: Any, manifests: Iterable[Any], pod_subnet: str | None = None) -> list[str]:
     """The apply stage's guard: namespaces whose manifests restrict egress without allowing DNS.
 
     The plan's check, on the manifests about to be applied; ``namespaces`` is the inventory's
     ``netfence_namespaces`` (DNS location, workloads, acknowledgements), and a namespace the
-    manifests use but the inventory does not declare gets the defaults."""
+    manifests use but the inventory does not declare gets the defaults. With ``pod_subnet`` pods
+    get addresses from it, as in the plan, so a DNS rule written as an ipBlock counts."""
     from netfence.inventory import parse
     from netfence.lab import build
     from netfence.model import parse_policy
@@ -95,7 +96,7 @@ def namespaces_without_dns(namespaces: Any, manifests: Iterable[Any]) -> list[st
         return []
     declared = list(namespaces or [])
     known = {entry.get("name") for entry in declared if isinstance(entry, dict)}
-    lab = build(parse(declared + [{"name": name} for name in sorted(used) if name not in known]))
+    lab = build(parse(declared + [{"name": name} for name in sorted(used) if name not in known]), pod_subnet=pod_subnet)
     engine = lab.engine(policies)
     return [ns.name for ns in lab.inventory.namespaces
             if ns.name in used and not ns.acknowledge.egress_without_dns

@@ -4,7 +4,7 @@ Ansible accepts any variable name, so a typo (``netfence_kubernetes_versoin``) i
 and a role default is used instead; and a malformed subnet or endpoint used to fail only in the
 prediction, after the run folder had been written. :func:`check` finds both before anything is
 written. ``netfence validate`` and the plan stage (``netfence_plan``) both reach it through
-:func:`netfence.validate.build_plan`, so the two agree.
+:func:`netfence.plan.build_plan`, so the two agree.
 """
 
 from __future__ import annotations

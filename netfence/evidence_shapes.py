@@ -26,6 +26,9 @@ RUN_FILES: dict[str, tuple[str, str]] = {
     "api_server": ("api-server.json", "api_server"),
 }
 PHASE_FILE = "probes/{phase}.json"
+#: The one version of netfence's evidence documents; a document that says another is refused
+#: (read it with the netfence that wrote it) rather than half-understood.
+SCHEMA_VERSION = 1
 
 
 class EvidenceShapeError(NetfenceError):
@@ -141,7 +144,7 @@ def _round(data: Any) -> None:
 
 def _matrix(data: Any) -> None:
     if isinstance(data, Mapping):
-        key = "rows" if "rows" in data or "matrix" not in data else "matrix"
+        key = "rows"
         rows = _list(data.get(key), key)
     else:
         key, rows = "", _list(data, "(top level)")
@@ -214,6 +217,9 @@ def check(kind: str, data: Any, path: str | Path) -> None:
     parsed JSON) is not the shape netfence records for ``kind``: ``run``, ``round`` (a probe
     round or the observed blast radius), ``matrix``, ``predicted_blast`` or ``api_server``."""
     try:
+        if isinstance(data, Mapping) and "schema_version" in data and data["schema_version"] != SCHEMA_VERSION:
+            raise _Bad("schema_version", f"is {_kind(data['schema_version'])}; this netfence reads version {SCHEMA_VERSION} "
+                                         "only (read the run with the netfence version that wrote it)")
         _CHECKS[kind](data)
     except _Bad as bad:
         raise EvidenceShapeError(f"{path}: {bad.field}: {bad.message} (fix: this is not what netfence records there; "

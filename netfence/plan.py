@@ -239,6 +239,7 @@ class Written:
 def run_record(plan: Plan, cluster: str, inventory: str) -> dict[str, Any]:
     """``run.json`` of a new run (``run_id`` is added when the folder exists)."""
     return {
+        "schema_version": 1,
         "cluster": cluster,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "netfence_version": __version__,

@@ -1,7 +1,7 @@
 """The one NetworkPolicy reader: a manifest in, every problem with its path and a typed
 :class:`~netfence.model.Policy` out.
 
-The plan's validation (:mod:`netfence.validate`) and the engine's model
+The plan's validation (:mod:`netfence.validate`, layer 2) and the engine's model
 (:func:`netfence.model.parse_policy`, ``World.from_state``) both read policies here, so a policy
 the plan accepts is a policy the engine evaluates, and the reverse. They used to have a grammar
 each and disagreed: the model took the port ``"80"`` as 80 and a label key ``bad key!`` as a

@@ -112,7 +112,7 @@ def _target_label(record: Mapping[str, Any]) -> str:
 
 
 def _predicted_index(predicted: Any) -> dict[tuple[str, str, int, str], bool]:
-    rows = predicted.get("rows", predicted.get("matrix", [])) if isinstance(predicted, Mapping) else (predicted or [])
+    rows = predicted.get("rows", []) if isinstance(predicted, Mapping) else (predicted or [])
     index = {}
     for row in rows if isinstance(rows, list) else []:
         if not isinstance(row, Mapping) or row.get("declared") is False:

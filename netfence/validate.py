@@ -97,11 +97,6 @@ def read_rendered(policy: RenderedPolicy) -> tuple[Policy | None, list[Problem]]
     return parsed, [Problem(policy.inventory_path(where), reason) for where, reason in found]
 
 
-def policy_problems(manifest: dict[str, Any]) -> list[tuple[str, str]]:
-    """API-server rules of one NetworkPolicy manifest as (manifest path, reason) pairs."""
-    return read_policy(manifest)[1]
-
-
 def not_reported(problems: list[Problem], reported: list[Problem]) -> list[Problem]:
     """``problems`` minus those the schema already ``reported``: one at the same path, or an
     unknown field whose object the schema named ("Additional properties are not allowed").

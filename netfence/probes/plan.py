@@ -160,7 +160,7 @@ def from_predicted(matrix: Any, namespaces: Iterable[Mapping[str, Any]], *, phas
     the report is honest about what was not checked. The prediction is the expectation of the
     ``after`` phase only: before the policies, the engine's prediction does not apply.
     """
-    rows = matrix.get("rows", matrix.get("matrix", [])) if isinstance(matrix, Mapping) else matrix
+    rows = matrix.get("rows", []) if isinstance(matrix, Mapping) else matrix
     if not isinstance(rows, list):
         raise NetfenceError("predicted matrix must be a list of rows or an object with 'rows'")
     workloads = _workload_index(namespaces)

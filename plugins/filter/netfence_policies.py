@@ -12,8 +12,9 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 
-def dns_gaps(manifests: Any, namespaces: Any = None) -> list[str]:
-    """``policies | netfence_dns_gaps(netfence_namespaces)``: namespaces restricting egress without DNS."""
+def dns_gaps(manifests: Any, namespaces: Any = None, pod_subnet: Any = "") -> list[str]:
+    """``policies | netfence_dns_gaps(netfence_namespaces, netfence_pod_subnet)``: namespaces
+    restricting egress without DNS (pods get addresses from ``pod_subnet``, as in the plan)."""
     try:  # imported here: validation pulls in jsonschema, which other filters' users need not load
         from netfence.errors import NetfenceError
         from netfence.checks import namespaces_without_dns
@@ -22,7 +23,7 @@ def dns_gaps(manifests: Any, namespaces: Any = None) -> list[str]:
     if not isinstance(manifests, list):
         raise AnsibleFilterError(f"netfence_dns_gaps expects a list of NetworkPolicy manifests, got {type(manifests).__name__}")
     try:
-        return namespaces_without_dns(namespaces, manifests)
+        return namespaces_without_dns(namespaces, manifests, pod_subnet=str(pod_subnet or "") or None)
     except NetfenceError as exc:
         raise AnsibleFilterError(f"netfence_dns_gaps: {exc}") from None
 

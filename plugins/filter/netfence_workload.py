@@ -6,6 +6,7 @@ and the probe planner read too, so the labels and named ports deployed are the o
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
@@ -26,6 +27,9 @@ def _lab_and_options(namespaces: Any, options: Any) -> tuple[Any, Any]:
     if not isinstance(options, dict):
         raise AnsibleFilterError(f"expected the workload options as a mapping, got {type(options).__name__}")
     try:
+        # Ansible hands filters its own tagged str/int subclasses, which YAML cannot represent:
+        # plain JSON types in, so the manifests hold plain values.
+        namespaces, options = json.loads(json.dumps([namespaces, options]))
         return lab.build(parse(namespaces)), workloads.Options(**options)
     except TypeError as exc:
         raise AnsibleFilterError(f"netfence workload options: {exc}") from None

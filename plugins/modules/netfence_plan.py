@@ -18,7 +18,7 @@ description:
   - Fails with every problem found, each with its inventory path, for example
     C(netfence_namespaces[1].allow_from_namespaces[0].ports[0].port). Nothing is written then.
   - With O(write), writes C(manifests/<namespace>.yaml), C(predicted/...) and C(run.json) into a
-    new run folder under O(evidence_root) (or into O(run_dir): absent or empty starts a run there,
+    new run folder under O(evidence_root) (or into O(run_dir), where absent or empty starts a run,
     an open run of the same inventory is rewritten only where bytes change, a sealed or tampered
     run or one planned from another inventory is refused), then seals C(SHA256SUMS) and marks the
     plan finished. A second run with the same inventory reports no change.

@@ -18,10 +18,9 @@ from probe_fakes import CONNECTED, NXDOMAIN, REFUSED, TIMED_OUT, FakeTransport  
 import yaml  # noqa: E402
 
 from netfence import evidence  # noqa: E402
-from netfence.inventory import parse  # noqa: E402
-from netfence.predict import file_texts, predict  # noqa: E402
+from netfence.plan import build_plan  # noqa: E402
+from netfence.predict import file_texts  # noqa: E402
 from netfence.probes import plan  # noqa: E402
-from netfence.render import render, render_files  # noqa: E402
 from netfence.probes.records import phase_document  # noqa: E402
 from netfence.probes.runner import Settings, run_probes  # noqa: E402
 
@@ -39,11 +38,10 @@ PROBES = [
 
 
 def lab_prediction() -> tuple[list, dict]:
-    """The lab inventory's namespaces and what netfence.predict.predict() makes of their rendered
-    policies: the same files the plan stage writes into a run folder."""
+    """The lab inventory's namespaces and the prediction of its plan (netfence.plan.build_plan):
+    the same files the plan stage writes into a run folder."""
     namespaces = yaml.safe_load(LAB.read_text())["netfence_namespaces"]
-    manifests = [doc for text in render_files(render(parse(namespaces))).values() for doc in yaml.safe_load_all(text) if doc]
-    return namespaces, predict(namespaces, manifests)
+    return namespaces, build_plan(namespaces, "v1.35.8").prediction
 
 
 POD_IPS = {"dev": "192.168.1.10", "prod": "192.168.2.10", "monitoring": "192.168.3.10", "gateway": "192.168.4.10"}

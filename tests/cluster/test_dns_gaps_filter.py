@@ -89,6 +89,16 @@ def test_a_named_dns_port_counts_as_dns() -> None:
     assert dns_gaps([netpol("dev", "dns", tcp_named)], [{"name": "dev"}]) == ["dev"]
 
 
+def test_a_dns_rule_written_as_an_ipblock_counts_where_the_dns_pods_really_are() -> None:
+    # the guard gives pods addresses from the pod subnet, as the plan does: an ipBlock rule on UDP 53
+    # reaches the DNS pods only if it covers that subnet
+    pods = egress_53([{"ipBlock": {"cidr": "10.244.0.0/16"}}])
+    elsewhere = egress_53([{"ipBlock": {"cidr": "172.16.0.0/12"}}])
+    assert dns_gaps([netpol("dev", "dns", pods)], [{"name": "dev"}], "10.244.0.0/16") == []
+    assert dns_gaps([netpol("dev", "dns", elsewhere)], [{"name": "dev"}], "10.244.0.0/16") == ["dev"]
+    assert dns_gaps([netpol("dev", "dns", pods)], [{"name": "dev"}]) == ["dev"]  # no addresses: no ipBlock matches
+
+
 def test_no_manifests_means_no_gaps() -> None:
     assert dns_gaps([], []) == [] and dns_gaps([], None) == []
 

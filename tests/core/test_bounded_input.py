@@ -345,6 +345,10 @@ def _without(mapping: dict[str, Any], key: str) -> dict[str, Any]:
 
 EVIDENCE_CASES: dict[str, tuple[dict[str, Any], str]] = {
     "run.json a list": ({"run.json": [1, 2]}, "run.json: (top level): must be a mapping"),
+    "matrix of a newer netfence": ({"predicted/matrix.json": {"schema_version": 2, "rows": []}},
+                                   "matrix.json: schema_version: is a number 2; this netfence reads version 1 only"),
+    "legacy matrix key": ({"predicted/matrix.json": {"schema_version": 1, "matrix": []}},
+                          "matrix.json: rows: must be a list, not null"),
     "round a string": ({"probes/before.json": "hello"}, "before.json: (top level): must be a mapping"),
     "records not a list": ({"probes/after.json": {"records": "x"}}, "after.json: records: must be a list"),
     "record a string": ({"probes/before.json": {"records": ["x"]}}, "before.json: records[0]: must be a mapping"),

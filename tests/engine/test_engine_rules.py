@@ -370,9 +370,9 @@ def test_isolating_is_per_namespace_and_remembers_only_the_worlds_own_pods():
 def test_the_plan_refuses_every_policy_the_engine_refuses_with_the_same_words(spec: dict[str, Any], message: str) -> None:
     """One grammar: the plan's API-server layer and the engine's model read policies through the
     same reader, so they cannot disagree on what is valid (they once did on port "80")."""
-    from netfence.validate import policy_problems
+    from netfence.policy_reader import read_policy
 
     manifest = policy("x", "bad-one", spec)
-    found = policy_problems(manifest)
+    found = read_policy(manifest)[1]  # what validate.read_rendered reports at inventory paths
     assert found, "the plan accepted a policy the engine refuses"
     assert any(message.split(": ")[-1] in f"{path}: {reason}" for path, reason in found)
