@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from netfence import evidence, evidence_shapes, junit, report
+from netfence import report, report_run
 from netfence.errors import NetfenceError
 
 
@@ -49,52 +49,16 @@ def run(args: argparse.Namespace) -> int:
     if args.write:
         if args.inspect:
             raise NetfenceError("--write and --inspect exclude each other: only an intact open run is sealed")
-        current = evidence.state(run_dir)
-        if current == "missing":
-            raise NetfenceError(f"run folder {run_dir} does not exist")
-        if current != "open":
-            raise NetfenceError(f"{run_dir} is {current}, not open: a report is written only into an open run, which it "
-                                "then seals; a sealed run is never written again")
-        problems = evidence.verify(run_dir)
-        if problems:
-            raise NetfenceError(f"{run_dir} does not match its {evidence.CHECKSUMS}: {'; '.join(problems)}; no report written")
-        stage = evidence.interrupted_stage(run_dir)
-        if stage is not None:
-            raise NetfenceError(f"{run_dir} is incomplete: stage {stage!r} started writing and did not finish (still running, "
-                                "or interrupted); a run is sealed only after its last stage finished: run that stage "
-                                "again (or plan a new run); no report written")
-        warnings: list[str] = []
-    else:
-        warnings = evidence.check_readable(run_dir, inspect=args.inspect)
-        for line in warnings:
-            print(f"netfence report: warning: {line}", file=sys.stderr)
-    loaded = report.load_run(run_dir)
-    evidence_shapes.check_run(loaded)
-    built = report.build(loaded)
-    markdown = report.to_markdown(built)
-    phases = dict(loaded["phases"])
-    if loaded["blast"]:
-        phases["blast-radius"] = loaded["blast"]
-    blast_wanted = {r["name"]: r["predicted"] for b in built["blast"] for r in b["rows"] if r["predicted"]}
-    if args.write:
-        for name in ("report.md", "junit.xml"):
-            if (run_dir / name).exists():
-                raise NetfenceError(f"{run_dir / name} already exists; evidence is never overwritten")
-        xml = junit.build(phases, expected=args.expect, blast_wanted=blast_wanted)  # both built before either is written
-        try:
-            evidence.write_text(run_dir, "report.md", markdown)
-            evidence.write_text(run_dir, "junit.xml", xml)
-        except BaseException:
-            for name in ("report.md", "junit.xml"):  # half a report would leave the run unlisted and stuck
-                (run_dir / name).unlink(missing_ok=True)
-            raise
-        evidence.finalize(run_dir)
+        built = report_run.write(run_dir, args.expect)
         print(f"wrote {run_dir / 'report.md'} and {run_dir / 'junit.xml'}; sealed {run_dir}")
     else:
-        print(markdown, end="")
+        built = report_run.read(run_dir, inspect=args.inspect)
+        for line in built.warnings:
+            print(f"netfence report: warning: {line}", file=sys.stderr)
+        print(built.markdown, end="")
     if not args.fail_on_disagreement:
         return 0
-    failed = warnings + report.gate_problems(loaded, built, args.expect)
+    failed = built.gate(args.expect)
     for line in failed:
         print(f"netfence report: gate: {line}", file=sys.stderr)
     if not failed:
