@@ -32,6 +32,18 @@ PROFILES = (
     "allow-internet-egress",
 )
 
+#: Every key the reader knows, per section of docs/inventory.md (a test holds the docs to these).
+KEYS: dict[str, tuple[str, ...]] = {
+    "workloads[]": ("name", "labels", "image", "container_port", "service_port", "port_name", "protocol", "replicas"),
+    "allow_from_namespaces[]": ("name", "namespaces", "namespace_labels", "pod_labels", "target_labels", "ports"),
+    "allow_from_pods[]": ("name", "pod_labels", "namespace", "target_labels", "ports"),
+    "ports[]": ("port", "protocol", "end_port"),
+    "internet_egress": ("cidr", "except", "ports"),
+    "dns": ("namespace", "pod_labels"),
+    "acknowledge": ("egress_without_dns", "world_ingress"),
+    "extra_policies[]": ("name", "spec"),
+}
+
 DEFAULT_INTERNET_CIDR = "0.0.0.0/0"
 DEFAULT_INTERNET_EXCEPT = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 DEFAULT_INTERNET_PORTS = ({"port": 443, "protocol": "TCP"},)
@@ -285,7 +297,7 @@ class _Reader:
     def ports(self, value: Any, path: str) -> tuple[Port, ...]:
         result = []
         for item_path, item in self.items(value, path):
-            raw = self.mapping(item, item_path, ("port", "protocol", "end_port"), required=("port",))
+            raw = self.mapping(item, item_path, KEYS["ports[]"], required=("port",))
             if raw is None or raw.get("port") is None:
                 continue
             reason = syntax.port_value(raw["port"])
@@ -317,8 +329,7 @@ def _slug(*parts: str) -> str:
 
 
 def _workload(reader: _Reader, raw: Any, path: str) -> Workload | None:
-    keys = ("name", "labels", "image", "container_port", "service_port", "port_name", "protocol", "replicas")
-    data = reader.mapping(raw, path, keys, required=("name", "labels"))
+    data = reader.mapping(raw, path, KEYS["workloads[]"], required=("name", "labels"))
     if data is None:
         return None
     name = reader.dns_label(data.get("name"), f"{path}.name") if data.get("name") is not None else ""
@@ -352,8 +363,7 @@ def _workload(reader: _Reader, raw: Any, path: str) -> Workload | None:
 
 
 def _namespace_source(reader: _Reader, raw: Any, path: str) -> NamespaceSource | None:
-    keys = ("name", "namespaces", "namespace_labels", "pod_labels", "target_labels", "ports")
-    data = reader.mapping(raw, path, keys)
+    data = reader.mapping(raw, path, KEYS["allow_from_namespaces[]"])
     if data is None:
         return None
     namespaces = tuple(reader.dns_label(v, p) for p, v in reader.items(data.get("namespaces"), f"{path}.namespaces"))
@@ -382,8 +392,7 @@ def _namespace_source(reader: _Reader, raw: Any, path: str) -> NamespaceSource |
 
 
 def _pod_source(reader: _Reader, raw: Any, path: str, own: str) -> PodSource | None:
-    keys = ("name", "pod_labels", "namespace", "target_labels", "ports")
-    data = reader.mapping(raw, path, keys, required=("pod_labels",))
+    data = reader.mapping(raw, path, KEYS["allow_from_pods[]"], required=("pod_labels",))
     if data is None:
         return None
     pod_labels = reader.labels(data.get("pod_labels"), f"{path}.pod_labels", required=data.get("pod_labels") is not None)
@@ -408,7 +417,7 @@ def _pod_source(reader: _Reader, raw: Any, path: str, own: str) -> PodSource | N
 def _internet(reader: _Reader, raw: Any, path: str) -> InternetEgress:
     if raw is None:
         return InternetEgress(path=path)
-    data = reader.mapping(raw, path, ("cidr", "except", "ports"))
+    data = reader.mapping(raw, path, KEYS["internet_egress"])
     if data is None:
         return InternetEgress(path=path)
     block = data.get("cidr", DEFAULT_INTERNET_CIDR)
@@ -433,7 +442,7 @@ def _internet(reader: _Reader, raw: Any, path: str) -> InternetEgress:
 def _dns(reader: _Reader, raw: Any, path: str) -> Dns:
     if raw is None:
         return Dns(path=path)
-    data = reader.mapping(raw, path, ("namespace", "pod_labels"))
+    data = reader.mapping(raw, path, KEYS["dns"])
     if data is None:
         return Dns(path=path)
     namespace = reader.dns_label(data.get("namespace", DEFAULT_DNS_NAMESPACE), f"{path}.namespace")
@@ -444,7 +453,7 @@ def _dns(reader: _Reader, raw: Any, path: str) -> Dns:
 def _acknowledge(reader: _Reader, raw: Any, path: str) -> Acknowledge:
     if raw is None:
         return Acknowledge()
-    data = reader.mapping(raw, path, ("egress_without_dns", "world_ingress"))
+    data = reader.mapping(raw, path, KEYS["acknowledge"])
     if data is None:
         return Acknowledge()
     return Acknowledge(
@@ -454,7 +463,7 @@ def _acknowledge(reader: _Reader, raw: Any, path: str) -> Acknowledge:
 
 
 def _extra(reader: _Reader, raw: Any, path: str) -> ExtraPolicy | None:
-    data = reader.mapping(raw, path, ("name", "spec"), required=("name", "spec"))
+    data = reader.mapping(raw, path, KEYS["extra_policies[]"], required=("name", "spec"))
     if data is None:
         return None
     name = reader.dns_label(data.get("name"), f"{path}.name") if data.get("name") is not None else ""

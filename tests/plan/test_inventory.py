@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from netfence.inventory import InventoryError, parse
@@ -171,3 +173,28 @@ def test_every_error_is_reported_not_just_the_first(lab):
             "netfence_namespaces[1].allow_from_pods[0].ports[0].protocol",
             "netfence_namespaces[3].profiles[2]"} <= paths
     assert str(caught.value).startswith("3 errors in the inventory:")
+
+
+def test_the_docs_list_exactly_the_keys_the_reader_knows() -> None:
+    """docs/inventory.md is the inventory's only description besides the reader itself: every
+    section's table lists exactly the keys netfence.inventory accepts there."""
+    import re
+
+    from netfence.inventory import KEYS, NAMESPACE_KEYS
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "inventory.md").read_text(encoding="utf-8")
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        heading = re.match(r"^#{2,3} (.*)$", line)
+        if heading:
+            title = heading[1]
+            named = re.search(r"`([a-z_]+(?:\[\])?)`", title)
+            current = "netfence_namespaces" if "netfence_namespaces" in title else named[1] if named else None
+            continue
+        row = re.match(r"^\| `([a-z_]+)` \|", line)
+        if current and row:
+            sections.setdefault(current, []).append(row[1])
+    assert sections["netfence_namespaces"] == list(NAMESPACE_KEYS)
+    for section, keys in KEYS.items():
+        assert sorted(sections.get(section, [])) == sorted(keys), section
