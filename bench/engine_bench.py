@@ -81,8 +81,8 @@ def timed_child(cmd: list[str], stdout: Any = subprocess.DEVNULL) -> tuple[float
 
 ENGINE_ONLY = (
     "import sys\n"
-    "from netfence.engine import Engine\n"
-    "from netfence.model import load_world\n"
+    "from netfence.policy.engine import Engine\n"
+    "from netfence.policy.model import load_world\n"
     "for row in Engine(load_world(sys.argv[1])).counts():\n"
     "    print(row)\n"
 )
@@ -159,8 +159,8 @@ def nca_allows(entry: Any, proto: str, port: int) -> bool:
 def compare_with_nca(state: dict[str, Any], nca_text: str, limit: int = 10) -> list[str]:
     """Pod pairs (self pairs excluded: nca does not list them) where nca and netfence disagree."""
     sys.path.insert(0, str(REPO))
-    from netfence.engine import Engine
-    from netfence.model import World
+    from netfence.policy.engine import Engine
+    from netfence.policy.model import World
 
     engine = Engine(World.from_state(state))
     nca = parse_nca(nca_text)
@@ -202,8 +202,8 @@ def main() -> int:
             engine_wall, engine_best, engine_rss = netfence_run(model, args.repeat, engine_only=True)
             yaml_wall, _, yaml_rss = netfence_run(yaml_model, 1)
             sys.path.insert(0, str(REPO))
-            from netfence.engine import Engine
-            from netfence.model import World
+            from netfence.policy.engine import Engine
+            from netfence.policy.model import World
 
             engine = Engine(World.from_state(state))
             classes, probes = len(engine.matrix.mask), len(engine.probes())

@@ -1,9 +1,9 @@
 """Benchmark the plan pipeline on lab-shaped inventories of 200 and 1,000 namespaces.
 
 What ``make plan`` does in Python, step by step, in a fresh child process per size (so the peak
-RSS is that size's alone): parse, render and validate the inventory (:func:`netfence.validate.
-build_plan`), then predict reachability, blast radius and coverage (:func:`netfence.predict.
-predict`), then format the evidence files (:func:`netfence.predict.file_texts`). Printed per
+RSS is that size's alone): parse, render and validate the inventory (:func:`netfence.inventory.validate.
+build_plan`), then predict reachability, blast radius and coverage (:func:`netfence.inventory.predict.
+predict`), then format the evidence files (:func:`netfence.inventory.predict.file_texts`). Printed per
 size: the seconds of each step, the peak RSS, and the bytes the prediction writes.
 
 The inventory repeats the lab's shape: every namespace has my-api (Service 80 -> container 3000,
@@ -64,7 +64,7 @@ def child(count: int) -> dict[str, Any]:
     """Run the steps in this process and return their figures (called in a fresh child)."""
     import resource
 
-    from netfence import predict
+    from netfence.inventory import predict
     from netfence.plan import build_plan
 
     namespaces = inventory(count)

@@ -16,15 +16,19 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable
 
-from netfence import __version__, cluster_vars, evidence
-from netfence import lab as lab_model
-from netfence.checks import Checked, check_mistakes, internet_egress_subnets
-from netfence.engine import Engine
+from netfence import __version__
+
+from netfence.inventory import cluster_vars
+
+from netfence.evidence import runs as evidence
+from netfence.inventory import lab as lab_model
+from netfence.inventory.checks import Checked, check_mistakes, internet_egress_subnets
+from netfence.policy.engine import Engine
 from netfence.errors import NetfenceError
-from netfence.inventory import Inventory, InventoryError, Problem, parse, plural
-from netfence.predict import file_texts, predict
-from netfence.render import RenderedPolicy, render, render_files
-from netfence.validate import VERSION_VARIABLE, check_schema, not_reported, read_rendered, schema_minor, schema_validator
+from netfence.inventory.schema import Inventory, InventoryError, Problem, parse, plural
+from netfence.inventory.predict import file_texts, predict
+from netfence.inventory.render import RenderedPolicy, render, render_files
+from netfence.inventory.validate import VERSION_VARIABLE, check_schema, not_reported, read_rendered, schema_minor, schema_validator
 
 STAGE = "plan"
 
@@ -95,7 +99,7 @@ class Plan:
 
     @cached_property
     def prediction(self) -> dict[str, Any]:
-        """:func:`netfence.predict.predict` of this plan (``files`` and ``summary``)."""
+        """:func:`netfence.inventory.predict.predict` of this plan (``files`` and ``summary``)."""
         self.raise_for_errors()
         if self.lab is None or self.engine is None:
             raise NetfenceError("the plan has no lab to predict from")

@@ -15,7 +15,7 @@ from typing import Any
 
 from netfence import loading
 from netfence.errors import NetfenceError
-from netfence.inventory import load_variables
+from netfence.inventory.schema import load_variables
 from netfence.plan import Plan, build_plan
 
 

@@ -11,8 +11,8 @@ import argparse
 import ipaddress
 import sys
 
-from netfence.engine import Engine
-from netfence.model import External, load_world, parse_probe
+from netfence.policy.engine import Engine
+from netfence.policy.model import External, load_world, parse_probe
 
 HELP = "explain why one connection is allowed or denied"
 DESCRIPTION = """\

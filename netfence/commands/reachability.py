@@ -12,8 +12,8 @@ import json
 import sys
 from typing import Sequence
 
-from netfence.engine import Engine
-from netfence.model import load_world
+from netfence.policy.engine import Engine
+from netfence.policy.model import load_world
 
 HELP = "predict which pods may connect to which, with exact NetworkPolicy semantics"
 DESCRIPTION = """\

@@ -12,7 +12,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from netfence import report, report_run
+from netfence.evidence import report
+
+from netfence.evidence import report_run
 from netfence.errors import NetfenceError
 
 

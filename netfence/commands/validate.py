@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from netfence.commands._inventory import add_arguments, plan_from_args, print_warnings
-from netfence.inventory import plural
+from netfence.inventory.schema import plural
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -12,9 +12,9 @@ import dataclasses
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from netfence.errors import NetfenceError
-from netfence.inventory import Workload, parse
-from netfence.lab import build
-from netfence.model import Pod
+from netfence.inventory.schema import Workload, parse
+from netfence.inventory.lab import build
+from netfence.policy.model import Pod
 from netfence.labels import (
     MANAGED_BY, MANAGED_BY_LABEL, PHASE_ANNOTATION, ROLE_LABEL, RUN_ID_ANNOTATION, SOURCE_ANNOTATION,
 )
@@ -33,7 +33,7 @@ class _Declared(NamedTuple):
 
 
 def _workload_index(namespaces: Any) -> dict[str, _Declared]:
-    """``namespace/name`` -> the workload's lab pod and inventory record (:mod:`netfence.lab`),
+    """``namespace/name`` -> the workload's lab pod and inventory record (:mod:`netfence.inventory.lab`),
     so a probe pod carries exactly the labels the workload's pods carry."""
     if not namespaces:
         return {}

@@ -12,7 +12,7 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-from netfence import syntax
+from netfence.policy import syntax
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -27,7 +27,7 @@ def _network(value: str) -> Network:
 
 def cidr_problem(value: Any) -> str:
     """Return why ``value`` is not a usable CIDR, or an empty string when it is (the plan's
-    check of netfence_pod_subnet, :func:`netfence.syntax.subnet`)."""
+    check of netfence_pod_subnet, :func:`netfence.policy.syntax.subnet`)."""
     return syntax.subnet(value)[1] or ""
 
 

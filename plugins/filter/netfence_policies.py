@@ -1,6 +1,6 @@
 """Checks the policies role runs on the manifests it is about to apply.
 
-A thin adapter over :func:`netfence.checks.namespaces_without_dns`, so the apply stage refuses
+A thin adapter over :func:`netfence.inventory.checks.namespaces_without_dns`, so the apply stage refuses
 exactly what the plan stage reports (egress restricted without a DNS rule), with the engine's
 semantics, instead of a second and weaker rendition of the rule in Jinja.
 """
@@ -17,7 +17,7 @@ def dns_gaps(manifests: Any, namespaces: Any = None, pod_subnet: Any = "") -> li
     restricting egress without DNS (pods get addresses from ``pod_subnet``, as in the plan)."""
     try:  # imported here: validation pulls in jsonschema, which other filters' users need not load
         from netfence.errors import NetfenceError
-        from netfence.checks import namespaces_without_dns
+        from netfence.inventory.checks import namespaces_without_dns
     except ImportError as exc:
         raise AnsibleFilterError(f"the netfence package is not importable: {exc}. Run 'make setup' and use the .venv interpreter.") from None
     if not isinstance(manifests, list):

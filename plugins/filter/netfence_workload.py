@@ -1,6 +1,6 @@
-"""The demo workloads' manifests for the workloads role, rendered by :mod:`netfence.workloads`.
+"""The demo workloads' manifests for the workloads role, rendered by :mod:`netfence.inventory.workloads`.
 
-A thin adapter: the manifests come from the lab model (:mod:`netfence.lab`) that the prediction
+A thin adapter: the manifests come from the lab model (:mod:`netfence.inventory.lab`) that the prediction
 and the probe planner read too, so the labels and named ports deployed are the ones predicted.
 """
 
@@ -12,9 +12,10 @@ from typing import Any
 from ansible.errors import AnsibleFilterError
 
 try:
-    from netfence import lab, workloads
+    from netfence.inventory import lab
+    from netfence.inventory import workloads
     from netfence.errors import NetfenceError
-    from netfence.inventory import parse
+    from netfence.inventory.schema import parse
 except ImportError as exc:  # pragma: no cover - environment problem, reported to the user
     IMPORT_ERROR: ImportError | None = exc
 else:

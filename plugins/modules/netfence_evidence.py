@@ -1,5 +1,5 @@
 #!/usr/bin/python
-"""Ansible adapter over :mod:`netfence.evidence`: create a run folder, or seal it."""
+"""Ansible adapter over :mod:`netfence.evidence.runs`: create a run folder, or seal it."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ from ansible.module_utils.netfence_support import require_netfence
 
 try:
     from netfence import __version__ as NETFENCE_VERSION
-    from netfence import evidence
+    from netfence.evidence import runs as evidence
     from netfence.errors import NetfenceError
 except ImportError as exc:  # pragma: no cover - environment problem, reported to the user
     IMPORT_ERROR: ImportError | None = exc

@@ -146,7 +146,7 @@ from ansible.module_utils.netfence_support import require_netfence
 
 try:
     from netfence.errors import NetfenceError
-    from netfence.inventory import InventoryError, count_text
+    from netfence.inventory.schema import InventoryError, count_text
     from netfence.plan import build_plan, write_run
 except ImportError as exc:  # pragma: no cover - environment problem, reported to the user
     IMPORT_ERROR: ImportError | None = exc

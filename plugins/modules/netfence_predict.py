@@ -1,5 +1,5 @@
 #!/usr/bin/python
-"""Ansible adapter over :func:`netfence.predict.api_server_record`: the API server rows, predicted
+"""Ansible adapter over :func:`netfence.inventory.predict.api_server_record`: the API server rows, predicted
 again for the endpoints the cluster really has."""
 
 from __future__ import annotations
@@ -79,12 +79,12 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.netfence_support import require_netfence
 
 try:
-    from netfence import evidence as _evidence
-    from netfence import lab as _lab
-    from netfence import predict as _predict
+    from netfence.evidence import runs as _evidence
+    from netfence.inventory import lab as _lab
+    from netfence.inventory import predict as _predict
     from netfence.errors import NetfenceError
-    from netfence.inventory import parse
-    from netfence.model import parse_policy
+    from netfence.inventory.schema import parse
+    from netfence.policy.model import parse_policy
 except ImportError as exc:  # pragma: no cover - environment problem, reported to the user
     IMPORT_ERROR: ImportError | None = exc
 else:

@@ -91,7 +91,8 @@ from ansible.module_utils.netfence_support import require_netfence
 
 
 def _plan(module, params):
-    from netfence import evidence_shapes, loading
+    from netfence import loading
+    from netfence.evidence import shapes as evidence_shapes
     from netfence.probes import plan
 
     specs = plan.from_inventory(params["probes"], params["namespaces"], domain=params["cluster_domain"])
@@ -123,7 +124,7 @@ def _result(specs, skipped, params, naked=False):
 def _run(module, params):
     from pathlib import Path
 
-    from netfence import evidence
+    from netfence.evidence import runs as evidence
     from netfence.probes import plan, records, runner
     from netfence.probes.records import ProbeSpec
     from netfence.probes.transport_k8s import KubernetesTransport

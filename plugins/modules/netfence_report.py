@@ -1,5 +1,5 @@
 #!/usr/bin/python
-"""Ansible adapter over :mod:`netfence.report_run`: write a run's report and seal it, or judge it."""
+"""Ansible adapter over :mod:`netfence.evidence.report_run`: write a run's report and seal it, or judge it."""
 
 from __future__ import annotations
 
@@ -78,7 +78,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.netfence_support import require_netfence
 
 try:
-    from netfence import report, report_run
+    from netfence.evidence import report
+    from netfence.evidence import report_run
     from netfence.errors import NetfenceError
 except ImportError as exc:  # pragma: no cover - environment problem, reported to the user
     IMPORT_ERROR: ImportError | None = exc

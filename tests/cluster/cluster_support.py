@@ -84,7 +84,7 @@ def write_manifests(run_dir: Path, policies: list[dict]) -> None:
         by_ns.setdefault(pol["metadata"]["namespace"], []).append(pol)
     for ns, pols in by_ns.items():
         (run_dir / "manifests" / f"{ns}.yaml").write_text("# rendered by netfence\n" + "".join("---\n" + yaml.safe_dump(p) for p in pols))
-    from netfence import evidence
+    from netfence.evidence import runs as evidence
 
     evidence.seal(run_dir, finished="plan")  # as the plan stage leaves an open run: every file listed
 

@@ -32,7 +32,7 @@ def kubeconfig(api, tmp_path) -> Path:
 @pytest.fixture
 def run_dir(tmp_path) -> Path:
     """An open run folder, as the plan stage leaves it (INCOMPLETE, run.json, SHA256SUMS)."""
-    from netfence import evidence
+    from netfence.evidence import runs as evidence
 
     path = evidence.start_run(tmp_path / "evidence" / "netfence-test" / "20261126T110500Z-abc123", {}, "plan")
     (path / "manifests").mkdir()

@@ -1,6 +1,6 @@
 """Regenerate fixtures/run-lab: recorded evidence of a lab run, made with the real runner and a
 scripted transport (python tests/cluster/make_fixture.py). The predictions are what
-netfence.predict.predict() makes of the lab inventory (inventories/lab), as the plan stage writes
+netfence.inventory.predict.predict() makes of the lab inventory (inventories/lab), as the plan stage writes
 them; the probes are planned from them. The folder is an open run (INCOMPLETE, SHA256SUMS), as
 the report stage finds it. The report tests read the files only; test_report.py checks that the
 fixture's predictions are still the engine's."""
@@ -17,9 +17,9 @@ sys.path.insert(0, str(Path(__file__).parent))
 from probe_fakes import CONNECTED, NXDOMAIN, REFUSED, TIMED_OUT, FakeTransport  # noqa: E402
 import yaml  # noqa: E402
 
-from netfence import evidence  # noqa: E402
+from netfence.evidence import runs as evidence  # noqa: E402
 from netfence.plan import build_plan  # noqa: E402
-from netfence.predict import file_texts  # noqa: E402
+from netfence.inventory.predict import file_texts  # noqa: E402
 from netfence.probes import plan  # noqa: E402
 from netfence.probes.records import phase_document  # noqa: E402
 from netfence.probes.runner import Settings, run_probes  # noqa: E402

@@ -12,7 +12,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from cluster_support import failure_messages
-from netfence import evidence
+from netfence.evidence import runs as evidence
 
 pytestmark = pytest.mark.playbook
 

@@ -12,7 +12,7 @@ import time
 import jsonschema
 import pytest
 
-from netfence import evidence
+from netfence.evidence import runs as evidence
 from cluster_support import failure_messages
 from netfence.probes.records import PHASE_SCHEMA
 

@@ -1,5 +1,5 @@
 """Report, JUnit XML and the report gate, from recorded evidence (fixtures/run-lab, made by
-make_fixture.py from netfence.predict.predict() of the lab inventory and the real probe runner)."""
+make_fixture.py from netfence.inventory.predict.predict() of the lab inventory and the real probe runner)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from netfence import evidence, junit, report
+from netfence.evidence import runs as evidence
+
+from netfence.evidence import junit
+
+from netfence.evidence import report
 from netfence.cli import main
 from netfence.errors import NetfenceError
-from netfence.predict import file_texts
+from netfence.inventory.predict import file_texts
 
 sys.path.insert(0, str(Path(__file__).parent))
 import make_fixture  # noqa: E402
@@ -47,7 +51,7 @@ def _agreeing(doc: dict, names: set[str]) -> None:
 
 
 def test_the_fixtures_predictions_are_the_engines_for_the_lab_inventory():
-    # no hand-written prediction: the report is tested on what netfence.predict really produces
+    # no hand-written prediction: the report is tested on what netfence.inventory.predict really produces
     _, prediction = make_fixture.lab_prediction()
     for rel, text in file_texts(prediction).items():
         assert (FIXTURE / rel).read_text() == text, rel

@@ -18,7 +18,11 @@ from typing import Any
 import pytest
 import yaml
 
-from netfence import cli, evidence, evidence_shapes, loading
+from netfence import cli, loading
+
+from netfence.evidence import runs as evidence
+
+from netfence.evidence import shapes as evidence_shapes
 from netfence.errors import NetfenceError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -178,7 +182,7 @@ def test_stray_os_errors_are_one_line(capsys: pytest.CaptureFixture[str], monkey
 def test_utf8_bom_is_accepted(tmp_path: Path) -> None:
     model = tmp_path / "model.yaml"
     model.write_bytes(b"\xef\xbb\xbf" + GOOD_MODEL.encode())
-    from netfence.model import load_world
+    from netfence.policy.model import load_world
 
     assert [p.key for p in load_world(str(model)).pods] == ["x/a"]
 

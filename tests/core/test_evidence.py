@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from netfence import evidence
+from netfence.evidence import runs as evidence
 from netfence.errors import NetfenceError
 
 

@@ -21,10 +21,16 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from netfence import evidence, evidence_shapes, inventory, loading
+from netfence import loading
+
+from netfence.evidence import runs as evidence
+
+from netfence.evidence import shapes as evidence_shapes
+
+from netfence.inventory import schema as inventory
 from netfence.commands._inventory import read_group_vars
 from netfence.errors import NetfenceError
-from netfence.model import load_world
+from netfence.policy.model import load_world
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 HEADROOM = 1 << 30  # 1 GiB above what the process already uses
@@ -170,7 +176,7 @@ def test_evidence_readers_are_total(data: bytes, kind: str) -> None:
                                                                     "name", "expected", "predicted"]))
 def test_report_builds_whatever_passes_the_shape_check(records: list[Any], field: str) -> None:
     """What check_run accepts, the report can build: no KeyError or TypeError behind the check."""
-    from netfence import report
+    from netfence.evidence import report
 
     base = {"name": "r", "source": {"namespace": "dev", "workload": "a"}, "target": {"kind": "service", "ref": "prod/a"},
             "port": 80, "protocol": "TCP", "outcome": "allowed"}

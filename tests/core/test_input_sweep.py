@@ -13,7 +13,11 @@ from typing import Any
 import pytest
 import yaml
 
-from netfence import cli, cluster_vars, evidence, loading
+from netfence import cli, loading
+
+from netfence.inventory import cluster_vars
+
+from netfence.evidence import runs as evidence
 from netfence.errors import NetfenceError
 from netfence.plan import build_plan
 

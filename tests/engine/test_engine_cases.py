@@ -14,8 +14,8 @@ import yaml
 import upstream_transcribe
 from engine_casefiles import cases_dir, concrete_state, iter_steps, upstream_cases_dir
 from engine_oracle import Oracle
-from netfence.engine import Engine
-from netfence.model import External, World
+from netfence.policy.engine import Engine
+from netfence.policy.model import External, World
 
 STEPS = list(iter_steps())
 needs_cases = pytest.mark.skipif(not STEPS, reason=f"no NetworkPolicy cases found at {cases_dir()} or {upstream_cases_dir()}")

@@ -12,11 +12,11 @@ import pytest
 import yaml
 
 from netfence.errors import NetfenceError
-from netfence.cluster_vars import parse_endpoint
-from netfence import lab as lab_model
-from netfence.inventory import parse
-from netfence.model import parse_policy
-from netfence.predict import api_server_record, load_manifests_dir, predict as predict_lab
+from netfence.inventory.cluster_vars import parse_endpoint
+from netfence.inventory import lab as lab_model
+from netfence.inventory.schema import parse
+from netfence.policy.model import parse_policy
+from netfence.inventory.predict import api_server_record, load_manifests_dir, predict as predict_lab
 
 REPO = Path(__file__).resolve().parents[2]
 MODULE = REPO / "plugins" / "modules" / "netfence_predict.py"

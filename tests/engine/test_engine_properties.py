@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine_oracle import Oracle
-from netfence.engine import Engine
-from netfence.model import External, World
+from netfence.policy.engine import Engine
+from netfence.policy.model import External, World
 
 KEYS = ["app", "tier", "env"]
 VALUES = ["a", "b", "c"]

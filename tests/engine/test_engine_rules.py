@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from netfence.engine import Engine
+from netfence.policy.engine import Engine
 from netfence.errors import NetfenceError
-from netfence.model import External, World
+from netfence.policy.model import External, World
 
 
 def pod(ns: str, name: str, labels: dict[str, str] | None = None, ports: list[tuple[str | None, int, str]] | None = None,
@@ -338,7 +338,7 @@ def test_bad_model_errors() -> None:
 
 
 def test_a_policys_manifest_rides_along_but_takes_no_part_in_equality_or_hashing() -> None:
-    from netfence.model import parse_policy
+    from netfence.policy.model import parse_policy
 
     labelled = parse_policy({"metadata": {"name": "a", "namespace": "x", "labels": {"team": "t"}}, "spec": {"podSelector": {}}})
     plain = parse_policy({"metadata": {"name": "a", "namespace": "x"}, "spec": {"podSelector": {}}})
@@ -351,7 +351,7 @@ def test_a_policys_manifest_rides_along_but_takes_no_part_in_equality_or_hashing
 def test_isolating_is_per_namespace_and_remembers_only_the_worlds_own_pods():
     """The index behind verdicts: a policy selects pods of its own namespace only, and a pod that
     is not the world's record (same key, other labels) is judged on its own labels, not a memo."""
-    from netfence.model import Pod
+    from netfence.policy.model import Pod
 
     engine = world([policy("x", "deny-a", {"podSelector": {"matchLabels": {"pod": "a"}}, "policyTypes": ["Ingress"]}),
                     policy("y", "deny-all", {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]})])
@@ -370,7 +370,7 @@ def test_isolating_is_per_namespace_and_remembers_only_the_worlds_own_pods():
 def test_the_plan_refuses_every_policy_the_engine_refuses_with_the_same_words(spec: dict[str, Any], message: str) -> None:
     """One grammar: the plan's API-server layer and the engine's model read policies through the
     same reader, so they cannot disagree on what is valid (they once did on port "80")."""
-    from netfence.policy_reader import read_policy
+    from netfence.policy.reader import read_policy
 
     manifest = policy("x", "bad-one", spec)
     found = read_policy(manifest)[1]  # what validate.read_rendered reports at inventory paths

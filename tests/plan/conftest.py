@@ -9,7 +9,7 @@ from typing import Any, Callable
 import pytest
 import yaml
 
-from netfence.inventory import InventoryError
+from netfence.inventory.schema import InventoryError
 from netfence.plan import build_plan
 
 REPO = Path(__file__).resolve().parents[2]

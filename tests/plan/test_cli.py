@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from netfence import evidence
+from netfence.evidence import runs as evidence
 from netfence.cli import main
 
 from .conftest import LAB, REPO

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from netfence import cluster_vars
+from netfence.inventory import cluster_vars
 from netfence.cli import main
-from netfence.inventory import InventoryError, Problem, count_text
+from netfence.inventory.schema import InventoryError, Problem, count_text
 from netfence.plan import build_plan
 
 from .conftest import LAB, REPO

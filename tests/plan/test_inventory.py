@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from netfence.inventory import InventoryError, parse
+from netfence.inventory.schema import InventoryError, parse
 
 
 def test_lab_inventory_parses_into_the_reference_scenario(lab):
@@ -177,10 +177,10 @@ def test_every_error_is_reported_not_just_the_first(lab):
 
 def test_the_docs_list_exactly_the_keys_the_reader_knows() -> None:
     """docs/inventory.md is the inventory's only description besides the reader itself: every
-    section's table lists exactly the keys netfence.inventory accepts there."""
+    section's table lists exactly the keys netfence.inventory.schema accepts there."""
     import re
 
-    from netfence.inventory import KEYS, NAMESPACE_KEYS
+    from netfence.inventory.schema import KEYS, NAMESPACE_KEYS
 
     text = (Path(__file__).resolve().parents[2] / "docs" / "inventory.md").read_text(encoding="utf-8")
     sections: dict[str, list[str]] = {}

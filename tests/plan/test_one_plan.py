@@ -14,11 +14,15 @@ from typing import Any
 import pytest
 import yaml
 
-from netfence import inventory as inventory_module
-from netfence import lab as lab_model
-from netfence import model, plan as plan_module, policy_reader, validate, workloads
+from netfence.inventory import schema as inventory_module
+from netfence.inventory import lab as lab_model
+from netfence.policy import model
+from netfence import plan as plan_module
+from netfence.policy import reader as policy_reader
+from netfence.inventory import validate
+from netfence.inventory import workloads
 from netfence.commands._inventory import read_group_vars
-from netfence.inventory import load_variables, parse
+from netfence.inventory.schema import load_variables, parse
 from netfence.plan import build_plan, write_run
 
 from .conftest import LAB, REPO, VERSION

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from netfence import evidence
-from netfence.inventory import parse
-from netfence.render import render, render_files
+from netfence.evidence import runs as evidence
+from netfence.inventory.schema import parse
+from netfence.inventory.render import render, render_files
 
 from .conftest import LAB, REPO
 

@@ -7,8 +7,8 @@ import copy
 import kubernetes_validate
 import yaml
 
-from netfence.inventory import parse
-from netfence.render import render, render_files
+from netfence.inventory.schema import parse
+from netfence.inventory.render import render, render_files
 
 
 def _by_name(lab, namespace):

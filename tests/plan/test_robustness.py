@@ -7,7 +7,7 @@ import copy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from netfence.inventory import InventoryError
+from netfence.inventory.schema import InventoryError
 from netfence.plan import build_plan
 
 from .conftest import _lab_namespaces

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from netfence.inventory import InventoryError
+from netfence.inventory.schema import InventoryError
 from netfence.plan import build_plan
 
 EXTRA = "netfence_namespaces[2].extra_policies[0].spec"

@@ -1,6 +1,6 @@
 """The lab an inventory describes, built once: the one description every later step reads.
 
-A parsed :class:`~netfence.inventory.Inventory` says which namespaces and workloads exist; the lab
+A parsed :class:`~netfence.inventory.schema.Inventory` says which namespaces and workloads exist; the lab
 says what the cluster will hold once they are deployed: one pod per workload with the labels and
 named container port the workloads stage really gives it, the cluster DNS pods where the
 namespaces' ``dns`` settings say, an unlabelled "rogue" pod per inventory namespace (the blast
@@ -8,7 +8,7 @@ radius), pod IPs from the pod subnet (so ipBlock rules match pods as they will o
 the API server endpoint and an address standing for the internet.
 
 The prediction, the plan's mistake checks, the probe planner and the workload manifests
-(:mod:`netfence.workloads`) all read this one model, so what is deployed, what is probed and what
+(:mod:`netfence.inventory.workloads`) all read this one model, so what is deployed, what is probed and what
 was predicted cannot drift apart: the labels and port names below exist in one place.
 """
 
@@ -17,12 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
-from netfence import syntax
-from netfence.engine import DnsSelector, Engine
+from netfence.policy import syntax
+from netfence.policy.engine import DnsSelector, Engine
 from netfence.errors import NetfenceError
-from netfence.inventory import Inventory, Namespace as InventoryNamespace, Workload
+from netfence.inventory.schema import Inventory, Namespace as InventoryNamespace, Workload
 from netfence.labels import MANAGED_BY_LABEL, MANAGED_BY_VALUE, NS_NAME_LABEL, WORKLOAD_NAME_LABEL
-from netfence.model import ContainerPort, External, Namespace, Pod, Policy, World, parse_ip
+from netfence.policy.model import ContainerPort, External, Namespace, Pod, Policy, World, parse_ip
 from netfence.wellknown import DNS_PORTS
 
 ROGUE = "netfence-rogue"

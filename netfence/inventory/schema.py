@@ -15,7 +15,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from netfence import syntax
+from netfence.policy import syntax
 from netfence.errors import NetfenceError
 from netfence.labels import NS_NAME_LABEL
 from netfence.wellknown import DEFAULT_DNS_LABELS, DEFAULT_DNS_NAMESPACE

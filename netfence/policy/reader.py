@@ -1,8 +1,8 @@
 """The one NetworkPolicy reader: a manifest in, every problem with its path and a typed
-:class:`~netfence.model.Policy` out.
+:class:`~netfence.policy.model.Policy` out.
 
-The plan's validation (:mod:`netfence.validate`, layer 2) and the engine's model
-(:func:`netfence.model.parse_policy`, ``World.from_state``) both read policies here, so a policy
+The plan's validation (:mod:`netfence.inventory.validate`, layer 2) and the engine's model
+(:func:`netfence.policy.model.parse_policy`, ``World.from_state``) both read policies here, so a policy
 the plan accepts is a policy the engine evaluates, and the reverse. They used to have a grammar
 each and disagreed: the model took the port ``"80"`` as 80 and a label key ``bad key!`` as a
 key, both of which the API server rejects.
@@ -15,7 +15,7 @@ a number 1-65535 or an IANA service name (a quoted number is neither); ``endPort
 numeric ``port`` and not below it; protocols TCP, UDP or SCTP (absent means TCP); a peer is an
 ``ipBlock`` or selectors, never both; ``except`` entries lie strictly inside ``cidr`` and in its
 family; ``policyTypes`` are Ingress and Egress. CIDRs may carry host bits, as the API accepts
-them (``10.244.1.5/4`` means ``0.0.0.0/4``). The rules themselves live in :mod:`netfence.syntax`;
+them (``10.244.1.5/4`` means ``0.0.0.0/4``). The rules themselves live in :mod:`netfence.policy.syntax`;
 this module walks a manifest and applies them.
 
 Paths are relative to the manifest (``spec.ingress[0].ports[1].port``); callers prefix them (an
@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from netfence import syntax
-from netfence.model import IPBlock, Peer, Policy, PolicyPort, Rule
-from netfence.selectors import LabelSelector, Requirement
+from netfence.policy import syntax
+from netfence.policy.model import IPBlock, Peer, Policy, PolicyPort, Rule
+from netfence.policy.selectors import LabelSelector, Requirement
 
 Problems = list[tuple[str, str]]
 API_VERSION = "networking.k8s.io/v1"

@@ -1,7 +1,7 @@
 """The mistakes engineers make that the API server accepts, found by asking the engine.
 
-Every check here is a question to :class:`~netfence.engine.Engine` about the lab
-(:mod:`netfence.lab`: the pods as the workloads stage deploys them, with their effective labels
+Every check here is a question to :class:`~netfence.policy.engine.Engine` about the lab
+(:mod:`netfence.inventory.lab`: the pods as the workloads stage deploys them, with their effective labels
 and named ports), so a plan warning and the engine's prediction cannot contradict each other:
 
 * egress restricted without DNS: a pod isolated for egress that cannot reach a DNS pod on UDP 53;
@@ -18,12 +18,12 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Iterable
 
-from netfence import syntax
-from netfence.engine import Engine
-from netfence.inventory import Inventory, Namespace, Problem
-from netfence.lab import Lab
-from netfence.model import IPBlock, Pod, Policy, Rule
-from netfence.render import RenderedPolicy
+from netfence.policy import syntax
+from netfence.policy.engine import Engine
+from netfence.inventory.schema import Inventory, Namespace, Problem
+from netfence.inventory.lab import Lab
+from netfence.policy.model import IPBlock, Pod, Policy, Rule
+from netfence.inventory.render import RenderedPolicy
 
 Checked = tuple[RenderedPolicy, Policy]
 
@@ -86,9 +86,9 @@ def namespaces_without_dns(namespaces: Any, manifests: Iterable[Any], pod_subnet
     ``netfence_namespaces`` (DNS location, workloads, acknowledgements), and a namespace the
     manifests use but the inventory does not declare gets the defaults. With ``pod_subnet`` pods
     get addresses from it, as in the plan, so a DNS rule written as an ipBlock counts."""
-    from netfence.inventory import parse
-    from netfence.lab import build
-    from netfence.model import parse_policy
+    from netfence.inventory.schema import parse
+    from netfence.inventory.lab import build
+    from netfence.policy.model import parse_policy
 
     policies = [parse_policy(manifest, f"manifests[{index}]") for index, manifest in enumerate(manifests)]
     used = {p.namespace for p in policies}

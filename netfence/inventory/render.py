@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import yaml
 
-from netfence.inventory import Inventory, Namespace, NamespaceSource, PodSource, Port
+from netfence.inventory.schema import Inventory, Namespace, NamespaceSource, PodSource, Port
 from netfence.labels import MANAGED_BY, PROFILE_LABEL
 
 EXTRA_PROFILE = "extra"
@@ -185,7 +185,7 @@ def _internet(ns: Namespace) -> RenderedPolicy:
 
 
 def render_namespace(ns: Namespace) -> list[RenderedPolicy]:
-    """The policies of one namespace, in the fixed order of :data:`netfence.inventory.PROFILES`."""
+    """The policies of one namespace, in the fixed order of :data:`netfence.inventory.schema.PROFILES`."""
     policies: list[RenderedPolicy] = []
     if "default-deny-ingress" in ns.profiles:
         policies.append(_default_deny(ns, "Ingress"))

@@ -5,7 +5,7 @@ observed outcome matches it and fails otherwise, with the likely cause as the me
 whose command itself failed is an ``<error>``; a probe with neither expectation nor prediction
 passes and records its outcome in ``system-out`` (it is evidence, not a check). A blast-radius
 probe is judged against the engine's prediction for its rogue pod (``blast_wanted``, from
-:func:`netfence.report.build`). A round the run was expected to record (``expected``) that is
+:func:`netfence.evidence.report.build`). A round the run was expected to record (``expected``) that is
 missing or holds no probe is one failing test case: zero test cases never reads as a pass.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any, Iterable, Mapping
 
-from netfence.report import likely_cause
+from netfence.evidence.report import likely_cause
 
 PHASE_ORDER = ("before", "after", "blast-radius")
 

@@ -30,67 +30,16 @@ against an independent brute-force evaluator.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, NamedTuple, Sequence
+from typing import Iterable, Mapping, Sequence
 
-from netfence.model import Endpoint, External, IPBlock, Peer, Pod, Policy, Rule, World, parse_protocol
+from netfence.policy.model import Endpoint, External, IPBlock, Peer, Pod, Policy, Rule, World, parse_protocol
+from netfence.policy.verdicts import Decision, RuleMatch, Verdict
 from netfence.errors import NetfenceError
 from netfence.wellknown import DEFAULT_DNS_LABELS, DEFAULT_DNS_NAMESPACE
-from netfence.selectors import LabelIndex
+from netfence.policy.selectors import LabelIndex
 
 Probe = tuple[str, int]  # (protocol, port)
 DnsSelector = tuple[str, Mapping[str, str]]  # (namespace, pod labels) of the cluster DNS
-
-
-class RuleMatch(NamedTuple):
-    """A rule that allows the connection: policy, direction, rule index and what it says."""
-
-    policy: str
-    direction: str
-    index: int
-    peer: str
-    port: str
-
-    def describe(self) -> str:
-        return f"{self.policy} {self.direction}[{self.index}]: {self.peer}, {self.port}"
-
-
-class Decision(NamedTuple):
-    """One side of a connection: the source's egress or the destination's ingress."""
-
-    direction: str  # "egress" | "ingress"
-    subject: str  # endpoint whose policies are evaluated
-    is_pod: bool
-    isolating: tuple[str, ...]  # policies that select the subject for this direction
-    allowing: tuple[RuleMatch, ...]  # rules that allow the connection
-
-    @property
-    def isolated(self) -> bool:
-        return bool(self.isolating)
-
-    @property
-    def allowed(self) -> bool:
-        return not self.isolating or bool(self.allowing)
-
-
-class Verdict(NamedTuple):
-    src: str
-    dst: str
-    port: int
-    protocol: str
-    egress: Decision
-    ingress: Decision
-
-    @property
-    def allowed(self) -> bool:
-        return self.egress.allowed and self.ingress.allowed
-
-    def row(self) -> dict[str, object]:
-        return {"from": self.src, "to": self.dst, "port": self.port, "protocol": self.protocol, "allowed": self.allowed}
-
-    def explain(self) -> str:
-        from netfence.explain import explain_verdict
-
-        return explain_verdict(self)
 
 
 def _check_probe(protocol: str, port: int) -> Probe:
@@ -235,7 +184,7 @@ class Engine:
     # ---------------------------------------------------------------- matrices
     def probes(self, probes: Iterable[str | Probe] | None = None) -> list[Probe]:
         """Normalise probes; None means every port/protocol the model's pods declare."""
-        from netfence.model import parse_probe
+        from netfence.policy.model import parse_probe
 
         if probes is None:
             return self.world.declared_ports()

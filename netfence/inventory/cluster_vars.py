@@ -13,9 +13,9 @@ import difflib
 import ipaddress
 from typing import Iterable
 
-from netfence import syntax
+from netfence.policy import syntax
 from netfence.errors import NetfenceError
-from netfence.inventory import Problem
+from netfence.inventory.schema import Problem
 
 # Inventory variables a user sets in group_vars; docs/inventory.md and docs/providers.md describe
 # each (tests/core/test_cluster_vars.py keeps this list, the docs and the roles in step).

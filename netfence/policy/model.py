@@ -24,9 +24,9 @@ import ipaddress
 from typing import Any, Mapping, NamedTuple, Union
 
 from netfence.errors import NetfenceError
-from netfence import syntax
+from netfence.policy import syntax
 from netfence.labels import NS_NAME_LABEL
-from netfence.selectors import LabelSelector
+from netfence.policy.selectors import LabelSelector
 
 PROTOCOLS = syntax.PROTOCOLS
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
@@ -234,10 +234,10 @@ class Policy(_PolicyFields):
 
 
 def parse_policy(raw: Any, where: str = "policy") -> Policy:
-    """One NetworkPolicy manifest as a :class:`Policy`, read by :mod:`netfence.policy_reader`
+    """One NetworkPolicy manifest as a :class:`Policy`, read by :mod:`netfence.policy.reader`
     (the plan reads policies there too); the first problem is a NetfenceError naming the policy
     and the field."""
-    from netfence.policy_reader import first_problem, read_policy
+    from netfence.policy.reader import first_problem, read_policy
 
     policy, problems = read_policy(raw)
     if policy is None:
@@ -249,8 +249,8 @@ def parse_policy(raw: Any, where: str = "policy") -> Policy:
 
 
 def parse_labels(raw: Any, where: str) -> dict[str, str]:
-    """A label map checked as the API checks labels (:func:`netfence.policy_reader.read_labels`)."""
-    from netfence.policy_reader import first_problem, read_labels
+    """A label map checked as the API checks labels (:func:`netfence.policy.reader.read_labels`)."""
+    from netfence.policy.reader import first_problem, read_labels
 
     problems: list[tuple[str, str]] = []
     labels = read_labels(problems, raw, "")

@@ -1,6 +1,6 @@
 """The first two layers of checking a plan: what the API server would refuse.
 
-Layer 3, the mistakes the API server accepts, asks the engine (:mod:`netfence.checks`);
+Layer 3, the mistakes the API server accepts, asks the engine (:mod:`netfence.inventory.checks`);
 :func:`netfence.plan.build_plan` runs all three and reports them together with inventory paths:
 
 1. the official OpenAPI schema of the targeted Kubernetes version (kubernetes-validate's bundled,
@@ -8,9 +8,9 @@ Layer 3, the mistakes the API server accepts, asks the engine (:mod:`netfence.ch
    slower);
 2. what the schema does not check but the API server rejects: port ranges, ``endPort``,
    protocols, CIDRs and ``except``, label and name syntax, selector operators. This is the one
-   NetworkPolicy reader (:mod:`netfence.policy_reader`), which the engine's model uses too, so
+   NetworkPolicy reader (:mod:`netfence.policy.reader`), which the engine's model uses too, so
    the plan and the engine accept exactly the same policies;
-3. the mistakes engineers make that the API server accepts (:mod:`netfence.checks`).
+3. the mistakes engineers make that the API server accepts (:mod:`netfence.inventory.checks`).
 """
 
 from __future__ import annotations
@@ -26,10 +26,10 @@ import referencing
 import referencing.jsonschema
 
 from netfence.errors import NetfenceError
-from netfence.inventory import Problem
-from netfence.model import Policy
-from netfence.policy_reader import read_policy
-from netfence.render import RenderedPolicy, manifest_path
+from netfence.inventory.schema import Problem
+from netfence.policy.model import Policy
+from netfence.policy.reader import read_policy
+from netfence.inventory.render import RenderedPolicy, manifest_path
 
 VERSION_VARIABLE = "netfence_kubernetes_version"
 _SCHEMA_ROOT = "kubernetes-json-schema"
@@ -88,7 +88,7 @@ def check_schema(policy: RenderedPolicy, validator: jsonschema.protocols.Validat
 
 
 # --- layer 2: what the API server rejects but the schema lets through ---------------------------
-# The one NetworkPolicy reader (netfence.policy_reader) applies these rules for the plan and for
+# The one NetworkPolicy reader (netfence.policy.reader) applies these rules for the plan and for
 # the engine alike; here its problems get inventory paths.
 
 def read_rendered(policy: RenderedPolicy) -> tuple[Policy | None, list[Problem]]:

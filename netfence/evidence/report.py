@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from netfence.errors import NetfenceError
-from netfence.evidence import API_SERVER_FILE, read_json
+from netfence.evidence.runs import API_SERVER_FILE, read_json
 
 LETTER = {"allowed": "Y", "blocked": "N", "refused": "R", "dns-error": "D", "error": "E", None: "·"}
 _PHASES = ["before", "after"]

@@ -1,6 +1,6 @@
 """The demo workloads' manifests, rendered from the lab: what is deployed is what was predicted.
 
-Each workload pod of :class:`netfence.lab.Lab` becomes a Deployment (and a Service when the
+Each workload pod of :class:`netfence.inventory.lab.Lab` becomes a Deployment (and a Service when the
 workload has a ``service_port``). The pod template's labels and container port are the lab pod's
 own labels and ports, so the prediction, the probes and the cluster cannot disagree about them.
 A workload without ``container_port`` is a client: it runs agnhost ``pause`` and listens on
@@ -14,12 +14,12 @@ from typing import Any, Mapping, Sequence
 
 import yaml
 
-from netfence.inventory import Workload
-from netfence.lab import Lab
+from netfence.inventory.schema import Workload
+from netfence.inventory.lab import Lab
 from netfence.labels import MANAGED_BY, WORKLOAD_NAME_LABEL
-from netfence.model import Pod
+from netfence.policy.model import Pod
 
-HEADER = "# Rendered by netfence from the inventory (netfence.workloads): change the inventory, not this file.\n"
+HEADER = "# Rendered by netfence from the inventory (netfence.inventory.workloads): change the inventory, not this file.\n"
 
 
 @dataclass(frozen=True)

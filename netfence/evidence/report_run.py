@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
 
-from netfence import evidence, evidence_shapes, junit, report
+from netfence.evidence import runs as evidence
+
+from netfence.evidence import shapes as evidence_shapes
+
+from netfence.evidence import junit
+
+from netfence.evidence import report
 from netfence.errors import NetfenceError
 
 

@@ -1,5 +1,5 @@
 """Kubernetes label selectors: matching one label set, and matching many at once (reading them
-from a manifest is :mod:`netfence.policy_reader`'s job).
+from a manifest is :mod:`netfence.policy.reader`'s job).
 
 A ``LabelSelector`` is the AND of its ``matchLabels`` pairs and its ``matchExpressions``
 requirements; a selector with neither matches everything (``podSelector: {}`` selects every pod

@@ -1,6 +1,6 @@
 """Predictions for a plan: what the rendered policies will allow in the inventory's world.
 
-From the lab (:mod:`netfence.lab`: the pods, DNS, API server and internet the inventory
+From the lab (:mod:`netfence.inventory.lab`: the pods, DNS, API server and internet the inventory
 describes) and the engine over it with the rendered policies in force, derive, as plain data:
 
 * the predicted matrix (rows ``{from, to, port, protocol, allowed}``) for every declared
@@ -9,7 +9,7 @@ describes) and the engine over it with the rendered policies in force, derive, a
   Services: policies see the container port), the API server, DNS and the internet it reaches;
 * coverage: pods not isolated for ingress or egress, namespaces without a default-deny.
 
-Pure functions except :func:`load_manifests_dir` and :func:`write_prediction` at the edge.
+Pure functions except :func:`load_manifests_dir` at the edge (the plan writes the files).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from netfence.cluster_vars import parse_endpoint
-from netfence.engine import Engine
+from netfence.inventory.cluster_vars import parse_endpoint
+from netfence.policy.engine import Engine
 from netfence.errors import NetfenceError
-from netfence.lab import Lab
-from netfence.model import External
+from netfence.inventory.lab import Lab
+from netfence.policy.model import External
 
 
 def markdown_table(engine: Engine, proto: str, port: int, keys: Sequence[str]) -> str:
@@ -169,30 +169,10 @@ def load_manifests_dir(path: str | Path) -> list[Any]:
 
 
 def file_texts(prediction: Mapping[str, Any]) -> dict[str, str]:
-    """The bytes each prediction file gets (JSON formatted as netfence.evidence writes it)."""
+    """The bytes each prediction file gets (JSON formatted as netfence.evidence.runs writes it)."""
     import json
 
     return {
         rel: data if isinstance(data, str) else json.dumps(data, indent=2, sort_keys=True) + "\n"
         for rel, data in prediction["files"].items()
     }
-
-
-def write_prediction(run_dir: str | Path, prediction: Mapping[str, Any], dry_run: bool = False) -> list[str]:
-    """Write the files whose bytes differ from what the run folder holds; return those paths.
-
-    Equal bytes are left alone, so predicting twice into one run folder changes nothing.
-    With ``dry_run`` nothing is written and the paths that would change are returned.
-    """
-    from netfence.evidence import write_text
-
-    run = Path(run_dir)
-    changed = []
-    for rel, text in file_texts(prediction).items():
-        target = run / rel
-        if target.is_file() and target.read_text(encoding="utf-8") == text:
-            continue
-        if not dry_run:
-            write_text(run, rel, text, overwrite=True)
-        changed.append(rel)
-    return changed

@@ -1,6 +1,6 @@
 """The shape of a run folder's evidence JSON, checked before anything reads it.
 
-:func:`netfence.report.load_run` reads whatever a run folder holds; the report then indexes
+:func:`netfence.evidence.report.load_run` reads whatever a run folder holds; the report then indexes
 into it freely. A file of the wrong shape (``run.json`` a list, a probe round a string, a record
 without ``protocol``, a malformed ``predicted/matrix.json``) must end in one line that names the
 file and the field, not in a traceback or in silently ignored evidence. :func:`check_run` does
@@ -227,7 +227,7 @@ def check(kind: str, data: Any, path: str | Path) -> None:
 
 
 def check_run(loaded: Mapping[str, Any]) -> None:
-    """Check every document of a loaded run folder (the dict :func:`netfence.report.load_run`
+    """Check every document of a loaded run folder (the dict :func:`netfence.evidence.report.load_run`
     returns); absent files (None) are fine."""
     root = Path(str(loaded.get("run_dir", ".")))
     for key, (rel, kind) in RUN_FILES.items():
