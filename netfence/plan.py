@@ -31,6 +31,8 @@ from netfence.inventory.render import RenderedPolicy, render, render_files
 from netfence.inventory.validate import VERSION_VARIABLE, check_schema, not_reported, read_rendered, schema_minor, schema_validator
 
 STAGE = "plan"
+#: The predicted world as a model file: ``netfence reachability|explain --run RUN`` read it.
+MODEL_FILE = "predicted/model.json"
 
 
 @dataclass(frozen=True)
@@ -107,7 +109,10 @@ class Plan:
 
     def run_files(self) -> dict[str, str]:
         """Every file the plan writes into its run folder besides ``run.json``, as text."""
-        return {**self.files, **file_texts(self.prediction)}
+        assert self.lab is not None
+        manifests = [p.manifest for policies in self.rendered.values() for p in policies]
+        model = json.dumps(self.lab.state(manifests), indent=1, sort_keys=True) + "\n"
+        return {**self.files, **file_texts(self.prediction), MODEL_FILE: model}
 
     def summary_lines(self) -> list[str]:
         """A few lines for humans: counts, not one line per namespace (those are in the run folder)."""

@@ -11,19 +11,22 @@ import argparse
 import ipaddress
 import sys
 
+from netfence.commands import _model
 from netfence.policy.engine import Engine
-from netfence.policy.model import External, load_world, parse_probe
+from netfence.policy.model import External, parse_probe
 
 HELP = "explain why one connection is allowed or denied"
 DESCRIPTION = """\
 Explain the NetworkPolicy verdict for one connection of a model (see `netfence reachability
---help` for the MODEL.yaml format). --from and --to name pods as namespace/name; an IP
+--help` for the MODEL.yaml format) or of the predicted world of a planned run (--run). --from and --to name pods as namespace/name; an IP
 address stands for an endpoint outside the pod network (e.g. an internet address), which only
 ipBlock peers or peer-less rules match.
 """
 EPILOG = """\
-example:
-  netfence explain --model model.yaml --from dev/scraper --to prod/my-api --probe TCP/3000
+examples (on the lab inventory; RUN is the folder `netfence plan` prints last):
+  netfence plan -i inventories/lab
+  netfence explain --run RUN --from monitoring/scraper --to prod/my-api --probe TCP/3000
+  netfence explain --run RUN --from dev/netfence-rogue --to 1.1.1.1 --probe TCP/443
 
 exit status: 0 when the verdict was printed (allowed or not), 2 on invalid input.
 """
@@ -33,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser = subparsers.add_parser(
         "explain", help=HELP, description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", required=True, metavar="MODEL.yaml", help="namespaces, pods and policies")
+    _model.add_arguments(parser)
     parser.add_argument("--from", dest="src", required=True, metavar="NS/POD|IP", help="source pod (or external IP)")
     parser.add_argument("--to", dest="dst", required=True, metavar="NS/POD|IP", help="destination pod (or external IP)")
     parser.add_argument("--probe", required=True, metavar="PROTO/PORT", help="protocol and destination port, e.g. TCP/80")
@@ -49,7 +52,7 @@ def _endpoint(engine: Engine, ref: str) -> object:
 
 
 def run(args: argparse.Namespace) -> int:
-    engine = Engine(load_world(args.model))
+    engine = _model.engine(args)
     proto, port = parse_probe(args.probe)
     verdict = engine.verdict(_endpoint(engine, args.src), _endpoint(engine, args.dst), port, proto)  # type: ignore[arg-type]
     sys.stdout.write(verdict.explain())

@@ -12,8 +12,7 @@ import json
 import sys
 from typing import Sequence
 
-from netfence.policy.engine import Engine
-from netfence.policy.model import load_world
+from netfence.commands import _model
 
 HELP = "predict which pods may connect to which, with exact NetworkPolicy semantics"
 DESCRIPTION = """\
@@ -32,10 +31,15 @@ translation), e.g. TCP/80, UDP/53, SCTP/81. Without --probe, every container por
 the model's pods declare is probed. Self pairs are included.
 """
 EPILOG = """\
-examples:
-  netfence reachability --model model.yaml --probe TCP/80 --format table
-  netfence reachability --model model.yaml --format json > matrix.json
-  netfence reachability --model model.yaml --format counts
+--run RUN reads the predicted world of a run folder a plan wrote (predicted/model.json): the
+inventory's pods as deployed (with an unlabelled netfence-rogue pod per namespace), the DNS pods
+and the rendered policies.
+
+examples (on the lab inventory; RUN is the folder `netfence plan` prints last):
+  netfence plan -i inventories/lab
+  netfence reachability --run RUN --probe TCP/3000 --format table
+  netfence reachability --run RUN --format counts
+  netfence reachability --run RUN --format json > matrix.json
 
 exit status: 0 on success, 2 on an invalid model, probe or option.
 """
@@ -45,7 +49,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser = subparsers.add_parser(
         "reachability", help=HELP, description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--model", required=True, metavar="MODEL.yaml", help="namespaces, pods and policies to evaluate")
+    _model.add_arguments(parser)
     parser.add_argument(
         "--probe", action="append", metavar="PROTO/PORT", help="protocol/port to evaluate, repeatable (default: every declared container port)"
     )
@@ -64,7 +68,7 @@ def truth_table(keys: Sequence[str], grid: Sequence[Sequence[bool]]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    engine = Engine(load_world(args.model))
+    engine = _model.engine(args)
     probes = engine.probes(args.probe)
     out = sys.stdout
     if args.format == "json":

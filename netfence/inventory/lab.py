@@ -15,7 +15,7 @@ was predicted cannot drift apart: the labels and port names below exist in one p
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from netfence.policy import syntax
 from netfence.policy.engine import DnsSelector, Engine
@@ -109,6 +109,23 @@ class Lab:
         for policy in policies:
             namespaces.setdefault(policy.namespace, Namespace(policy.namespace, {NS_NAME_LABEL: policy.namespace}))
         return World(namespaces, list(self.pods), list(policies))
+
+    def state(self, manifests: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+        """The lab as a model file (``netfence reachability --model``; the plan writes it as
+        ``predicted/model.json``), with ``manifests`` as its policies and the cluster DNS under
+        ``dns`` (read by ``--run``; ``--model`` ignores the key and assumes kube-system/kube-dns)."""
+        def pod(p: Pod) -> dict[str, Any]:
+            out: dict[str, Any] = {"namespace": p.namespace, "name": p.name, "labels": dict(p.labels)}
+            if p.ip is not None:
+                out["ip"] = str(p.ip)
+            if p.ports:
+                out["containers"] = [{"name": p.name, "ports": [
+                    {"name": cp.name, "containerPort": cp.port, "protocol": cp.protocol} for cp in p.ports]}]
+            return out
+        namespaces = [{"name": ns.name, "labels": {k: v for k, v in ns.labels.items() if k != NS_NAME_LABEL}}
+                      for ns in self.namespaces.values()]
+        return {"schema_version": 1, "namespaces": namespaces, "pods": [pod(p) for p in self.pods],
+                "policies": list(manifests), "dns": [{"namespace": ns, "pod_labels": dict(labels)} for ns, labels in self.dns]}
 
     def engine(self, policies: Sequence[Policy]) -> Engine:
         """The engine over :meth:`world`, with the cluster DNS the inventory names."""

@@ -62,8 +62,25 @@ def foreign_objects(result: Any) -> dict[str, list[str]]:
     return {ns: sorted(names) for ns, names in sorted(out.items())}
 
 
+def not_owned(result: Any) -> list[str]:
+    """``["Kind namespace/name", ...]`` of the objects a ``k8s_info`` task looped over planned
+    objects (items with ``kind``, ``namespace``, ``name``) found and that are not netfence's:
+    the ones netfence must not take over."""
+    out = []
+    items = result.get("results") if isinstance(result, Mapping) else None
+    for entry in items or []:
+        item = entry.get("item") if isinstance(entry, Mapping) else None
+        if not isinstance(item, Mapping):
+            continue
+        for obj in entry.get("resources") or []:
+            if not owned(obj):
+                out.append(f"{item.get('kind')} {item.get('namespace')}/{item.get('name')}")
+    return out
+
+
 class FilterModule:
-    """netfence_owned_names, netfence_foreign_objects."""
+    """netfence_owned_names, netfence_foreign_objects, netfence_not_owned: the one "is this netfence's?" test."""
 
     def filters(self) -> dict[str, Any]:
-        return {"netfence_owned_names": owned_names, "netfence_foreign_objects": foreign_objects}
+        return {"netfence_owned_names": owned_names, "netfence_foreign_objects": foreign_objects,
+                "netfence_not_owned": not_owned}

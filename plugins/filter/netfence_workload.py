@@ -44,6 +44,15 @@ def workload_manifests(namespaces: Any, options: Any) -> dict[str, str]:
     return {ns: workloads.to_yaml(docs) for ns, docs in workloads.manifests(built, opts).items()}
 
 
+def workload_objects(namespaces: Any, options: Any) -> list[dict[str, str]]:
+    """``netfence_namespaces | netfence_workload_objects(options)``: the Deployments and Services
+    the manifests hold, as ``{kind, api_version, namespace, name}`` (what must not be someone else's)."""
+    built, opts = _lab_and_options(namespaces, options)
+    return [{"kind": doc["kind"], "api_version": doc["apiVersion"], "namespace": doc["metadata"]["namespace"],
+             "name": doc["metadata"]["name"]}
+            for docs in workloads.manifests(built, opts).values() for doc in docs]
+
+
 def unpinned_images(namespaces: Any, options: Any) -> list[str]:
     """``netfence_namespaces | netfence_unpinned_images(options)``: images no digest pins."""
     built, opts = _lab_and_options(namespaces, options)
@@ -51,7 +60,8 @@ def unpinned_images(namespaces: Any, options: Any) -> list[str]:
 
 
 class FilterModule:
-    """netfence_workload_manifests, netfence_unpinned_images."""
+    """netfence_workload_manifests, netfence_workload_objects, netfence_unpinned_images."""
 
     def filters(self) -> dict[str, Any]:
-        return {"netfence_workload_manifests": workload_manifests, "netfence_unpinned_images": unpinned_images}
+        return {"netfence_workload_manifests": workload_manifests, "netfence_workload_objects": workload_objects,
+                "netfence_unpinned_images": unpinned_images}
