@@ -145,11 +145,17 @@ def _port_problems(ctx: _Context, policy: Policy) -> list[Problem]:
                                                        f"{entry.protocol} container port named {entry.port!r}, so this "
                                                        "rule matches no port of theirs", "warning"))
                     continue
-                if any(entry.covers(cp.protocol, cp.port) for p in targets for cp in p.ports):
+                if entry.port is None or any(entry.covers(cp.protocol, cp.port) for p in targets for cp in p.ports):
                     continue
                 culprits = [p for p in targets if ctx.lab.workloads[p.key][1].service_port == entry.port
                             and any(cp.protocol == entry.protocol for cp in p.ports)]
                 if not culprits:
+                    if direction == "ingress" and targets:
+                        span = f"{entry.port}-{entry.end_port}" if entry.end_port else f"{entry.port}"
+                        problems.append(Problem(where, f"no selected pod ({', '.join(p.key for p in targets)}) declares "
+                                                       f"{entry.protocol} {span}, so the prediction has no row for this "
+                                                       "rule; declare the port (container_port) if a pod listens there",
+                                                "warning"))
                     continue
                 listen = ", ".join(f"{cp.port} (named {cp.name!r})" for p in culprits for cp in p.ports)
                 problems.append(Problem(

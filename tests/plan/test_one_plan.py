@@ -244,3 +244,18 @@ def test_netfence_plan_and_make_plan_write_the_same_run_folder(ansible_env: dict
     assert sorted(ours) == sorted(theirs)
     assert ours == theirs
     assert ours["run.json"]["planned_from"]["netfence_namespaces"] == copy.deepcopy(_lab_inputs()["namespaces"])
+
+
+def test_an_ingress_rule_for_a_port_no_selected_pod_declares_is_reported_not_dropped() -> None:
+    ns = _web_namespace()
+    ns["extra_policies"] = [{"name": "scrape", "spec": {
+        "podSelector": {"matchLabels": {"tier": "front"}}, "policyTypes": ["Ingress"],
+        "ingress": [{"from": [{"podSelector": {}}], "ports": [{"port": 9090}]}]}}]
+    plan = build_plan([ns], VERSION)
+    assert [str(p) for p in plan.warnings] == [
+        "WARNING netfence_namespaces[0].extra_policies[0].spec.ingress[0].ports[0].port: no selected pod (shop/web) "
+        "declares TCP 9090, so the prediction has no row for this rule; declare the port (container_port) if a pod "
+        "listens there"]
+    assert "TCP/9090" not in plan.prediction["summary"]["probes"]  # the reason for the warning
+    ns["workloads"][0]["container_port"] = 9090
+    assert build_plan([ns], VERSION).warnings == []
