@@ -1,10 +1,11 @@
 """Benchmark the plan pipeline on lab-shaped inventories of 200 and 1,000 namespaces.
 
 What ``make plan`` does in Python, step by step, in a fresh child process per size (so the peak
-RSS is that size's alone): parse, render and validate the inventory (:func:`netfence.inventory.validate.
-build_plan`), then predict reachability, blast radius and coverage (:func:`netfence.inventory.predict.
-predict`), then format the evidence files (:func:`netfence.inventory.predict.file_texts`). Printed per
-size: the seconds of each step, the peak RSS, and the bytes the prediction writes.
+RSS is that size's alone): parse, render, validate and check the inventory
+(:func:`netfence.plan.build_plan`), then predict reachability, blast radius and coverage
+(``Plan.prediction``), then format every file of the run folder (``Plan.run_files``: manifests,
+predictions, the model). Printed per size: the seconds of each step, the peak RSS, and the bytes
+the plan writes.
 
 The inventory repeats the lab's shape: every namespace has my-api (Service 80 -> container 3000,
 named http), the seven baseline profiles, a scrape from ``monitoring`` and a named client from
@@ -64,7 +65,6 @@ def child(count: int) -> dict[str, Any]:
     """Run the steps in this process and return their figures (called in a fresh child)."""
     import resource
 
-    from netfence.inventory import predict
     from netfence.plan import build_plan
 
     namespaces = inventory(count)
@@ -76,11 +76,11 @@ def child(count: int) -> dict[str, Any]:
     t1 = time.perf_counter()
     prediction = plan.prediction
     t2 = time.perf_counter()
-    texts = predict.file_texts(prediction)
+    texts = plan.run_files()  # every file of the run folder but run.json: manifests, predictions, model
     t3 = time.perf_counter()
     figures.update(
         policies=len(manifests), validate_s=t1 - t0, predict_s=t2 - t1, format_s=t3 - t2, total_s=t3 - t0,
-        evidence_bytes=sum(len(t.encode()) for t in texts.values()) + sum(len(t.encode()) for t in plan.files.values()),
+        evidence_bytes=sum(len(t.encode()) for t in texts.values()),
         largest_file=max(((len(t.encode()), rel) for rel, t in texts.items()))[1],
         largest_bytes=max(len(t.encode()) for t in texts.values()),
         peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,

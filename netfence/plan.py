@@ -111,7 +111,7 @@ class Plan:
         """Every file the plan writes into its run folder besides ``run.json``, as text."""
         assert self.lab is not None
         manifests = [p.manifest for policies in self.rendered.values() for p in policies]
-        model = json.dumps(self.lab.state(manifests), indent=1, sort_keys=True) + "\n"
+        model = json.dumps(self.lab.state(manifests), sort_keys=True, separators=(",", ":")) + "\n"  # read by tools, not people
         return {**self.files, **file_texts(self.prediction), MODEL_FILE: model}
 
     def summary_lines(self) -> list[str]:

@@ -15,7 +15,7 @@ Pure functions except :func:`load_manifests_dir` at the edge (the plan writes th
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from netfence.inventory.cluster_vars import parse_endpoint
 from netfence.policy.engine import Engine
@@ -24,25 +24,25 @@ from netfence.inventory.lab import Lab
 from netfence.policy.model import External
 
 
-def markdown_table(engine: Engine, proto: str, port: int, keys: Sequence[str]) -> str:
-    """Reviewer-readable truth table for one port: rows are sources, columns destinations."""
-    grid = engine.allowed_matrix((proto, port))
-    index = {p.key: i for i, p in enumerate(engine.world.pods)}
-    listening = [p.key for p in engine.world.pods if p.key in keys and any(cp.port == port and cp.protocol == proto for cp in p.ports)]
-    allowed = sum(grid[index[s]][index[d]] for s in keys for d in keys)
+def markdown_table(proto: str, port: int, sources: Sequence[str], listeners: Sequence[str],
+                   allowed: Callable[[str, str], bool]) -> str:
+    """Reviewer-readable truth table for one port: rows are every source, columns only the pods
+    that listen on the port (a pod that does not listen has no reachability question there)."""
+    count = sum(allowed(src, dst) for src in sources for dst in listeners)
     lines = [
         f"# Predicted reachability: {proto}/{port}",
         "",
-        "Rows are sources, columns destinations: ✅ allowed, ❌ blocked by NetworkPolicy. Policies see the",
-        "destination's container port (after Service translation).",
-        f"Pods listening on {proto}/{port}: {', '.join(listening) or 'none'}.",
-        f"{allowed} of {len(keys) ** 2} ordered pairs allowed.",
+        "Rows are sources, columns the pods listening on this port: ✅ allowed, ❌ blocked by NetworkPolicy,",
+        "(self) a pod to itself. Policies see the destination's container port (after Service translation).",
+        f"{count} of {len(sources) * len(listeners)} ordered pairs allowed.",
         "",
-        "| from \\ to | " + " | ".join(keys) + " |",
-        "|---|" + "---|" * len(keys),
     ]
-    for s in keys:
-        lines.append(f"| {s} | " + " | ".join("✅" if grid[index[s]][index[d]] else "❌" for d in keys) + " |")
+    if not listeners:
+        return "\n".join(lines + ["No pod declares this port."]) + "\n"
+    lines += ["| from \\ to | " + " | ".join(listeners) + " |", "|---|" + "---|" * len(listeners)]
+    for src in sources:
+        cells = [("✅" if allowed(src, dst) else "❌") + (" (self)" if src == dst else "") for dst in listeners]
+        lines.append(f"| {src} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -116,24 +116,33 @@ def coverage(lab: Lab, engine: Engine) -> dict[str, Any]:
 
 def predict(lab: Lab, engine: Engine) -> dict[str, Any]:
     """Everything the plan writes: ``files`` (relative path -> JSON data or Markdown) and ``summary``.
-    ``engine`` is ``lab.engine(policies)``: the lab's world with the rendered policies in force."""
+    ``engine`` is ``lab.engine(policies)``: the lab's world with the rendered policies in force.
+
+    The matrix holds a row for every source and every pod that listens on the port (``declared``):
+    a pod that does not listen there has no reachability question, and listing it made the
+    evidence grow with pods x pods x ports."""
     keys = [p.key for p in lab.cluster_pods]
-    key_set = set(keys)
+    index = {p.key: i for i, p in enumerate(engine.world.pods)}
     probes = sorted({(cp.protocol, cp.port) for p in lab.cluster_pods for cp in p.ports})
-    rows = [r for r in engine.reachability(probes) if r["from"] in key_set and r["to"] in key_set]
-    listening = {(p.key, cp.protocol, cp.port) for p in engine.world.pods for cp in p.ports}
-    for r in rows:
-        r["declared"] = (r["to"], r["protocol"], r["port"]) in listening
-    files: dict[str, Any] = {
-        "predicted/matrix.json": {
-            "schema_version": 1,
-            "pods": keys,
-            "probes": [f"{proto}/{port}" for proto, port in probes],
-            "rows": rows,
-        }
-    }
+    rows: list[dict[str, Any]] = []
+    files: dict[str, Any] = {}
+    allowed_pairs = {}
     for proto, port in probes:
-        files[f"predicted/{proto}-{port}.md"] = markdown_table(engine, proto, port, keys)
+        grid = engine.allowed_matrix((proto, port))
+        listeners = [p.key for p in lab.cluster_pods if any(cp.port == port and cp.protocol == proto for cp in p.ports)]
+        for src in keys:
+            line = grid[index[src]]
+            rows += [{"from": src, "to": dst, "port": port, "protocol": proto, "allowed": line[index[dst]], "declared": True}
+                     for dst in listeners]
+        allowed_pairs[f"{proto}/{port}"] = sum(grid[index[src]][index[dst]] for src in keys for dst in listeners)
+        files[f"predicted/{proto}-{port}.md"] = markdown_table(
+            proto, port, keys, listeners, lambda src, dst, grid=grid: grid[index[src]][index[dst]])
+    files["predicted/matrix.json"] = {
+        "schema_version": 1,
+        "pods": keys,
+        "probes": [f"{proto}/{port}" for proto, port in probes],
+        "rows": rows,
+    }
     radius = blast_radius(lab, engine)
     cov = coverage(lab, engine)
     files["predicted/blast-radius.json"] = {"schema_version": 1, "namespaces": radius}
@@ -142,11 +151,11 @@ def predict(lab: Lab, engine: Engine) -> dict[str, Any]:
         "pods": len(keys),
         "policies": len(engine.world.policies),
         "probes": [f"{proto}/{port}" for proto, port in probes],
-        "allowed_pairs": {f"{proto}/{port}": sum(1 for r in rows if r["allowed"] and (r["protocol"], r["port"]) == (proto, port)) for proto, port in probes},
+        "allowed_pairs": allowed_pairs,
         "rogue_reaches": {r["namespace"]: r["reachable"] for r in radius},
         "namespaces_without_default_deny": cov["namespaces_without_default_deny"],
     }
-    return {"files": files, "summary": summary}
+    return {"files": dict(sorted(files.items())), "summary": summary}
 
 
 def load_manifests_dir(path: str | Path) -> list[Any]:

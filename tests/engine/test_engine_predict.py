@@ -77,13 +77,15 @@ def test_matrix_tables_blast_radius_and_coverage() -> None:
                              "predicted/UDP-53.md", "predicted/blast-radius.json", "predicted/coverage.json", "predicted/matrix.json"]
     rows = {(r["from"], r["to"], r["protocol"], r["port"]): r for r in files["predicted/matrix.json"]["rows"]}
     assert rows[("gateway/api-gateway", "dev/my-api", "TCP", 3000)]["allowed"] is True
-    assert rows[("gateway/api-gateway", "dev/my-api", "TCP", 8080)]["allowed"] is False  # "http" is 3000 on my-api
+    assert ("gateway/api-gateway", "dev/my-api", "TCP", 8080) not in rows  # my-api does not listen on 8080: no question
+    assert all(r["declared"] for r in rows.values())
     assert rows[("kube-system/coredns", "dev/my-api", "TCP", 3000)]["allowed"] is False
     assert rows[("dev/my-api", "kube-system/coredns", "UDP", 53)]["allowed"] is True
     assert rows[("dev/my-api", "kube-system/coredns", "UDP", 53)]["declared"] is True
     assert rows[("dev/my-api", "gateway/api-gateway", "TCP", 8080)]["allowed"] is False  # dev egress denied
     table = files["predicted/TCP-3000.md"]
-    assert "| gateway/api-gateway | ✅ | ✅ | ✅ |" in table and "Pods listening on TCP/3000: dev/my-api." in table
+    assert "| from \\ to | dev/my-api |" in table  # only the pod listening on 3000 is a column
+    assert "| gateway/api-gateway | ✅ |" in table and "| dev/my-api | ❌ (self) |" in table  # dev denies its own egress
     radius = {r["namespace"]: r for r in files["predicted/blast-radius.json"]["namespaces"]}
     dev = radius["dev"]
     assert dev["pod"] == "dev/netfence-rogue" and dev["reachable"] == []
