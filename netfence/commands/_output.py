@@ -7,7 +7,6 @@ it created behind, and says in one line which path failed and why.
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
@@ -92,7 +91,3 @@ def write_files(out: Path, files: Mapping[str, str], option: str = "--out") -> l
                 Path(tmp).unlink(missing_ok=True)
     return [target for _, target in temps]
 
-
-def remove_tree(path: Path) -> None:
-    """Remove a folder this command created (a run folder it could not finish)."""
-    shutil.rmtree(path, ignore_errors=True)

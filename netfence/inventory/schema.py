@@ -200,11 +200,6 @@ class Namespace:
     extra_policies: tuple[ExtraPolicy, ...] = ()
     path: str = ""
 
-    @property
-    def all_labels(self) -> dict[str, str]:
-        """Labels as the API server sets them: the inventory's plus ``kubernetes.io/metadata.name``."""
-        return {**self.labels, "kubernetes.io/metadata.name": self.name}
-
     def profile_path(self, profile: str) -> str:
         return f"{self.path}.profiles[{self.profiles.index(profile)}]"
 

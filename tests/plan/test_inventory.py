@@ -21,7 +21,9 @@ def test_lab_inventory_parses_into_the_reference_scenario(lab):
     assert dev.allow_from_namespaces[0].pod_labels == {"app": "scraper"}
     assert dev.allow_from_pods[0].namespace == "gateway"
     assert dev.internet_egress.except_ == ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
-    assert dev.all_labels["kubernetes.io/metadata.name"] == "dev"
+    from netfence.inventory.lab import build
+
+    assert build(inventory).namespaces["dev"].labels["kubernetes.io/metadata.name"] == "dev"  # as the API server sets it
 
 
 def _errors(namespaces) -> list[str]:
