@@ -56,10 +56,18 @@ pip_quiet() {
   # This machine's pip configuration names local mirrors that may be absent: hide only those warnings.
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "$@" 2> >(grep -v "^WARNING: Location 'file:" >&2)
 }
+T0=$SECONDS
+step() { echo "setup: [$1/3] $2 ($((SECONDS - T0))s so far)"; }
+# What is being installed, so minutes of pip are not minutes of silence: the direct pins by name.
+count=$(grep -cE '^[A-Za-z0-9]' "$PINS")
+names=$(grep -oE '^[A-Za-z0-9][A-Za-z0-9._-]*==[^ ;\]+' "$PINS" | grep -iE '^(ansible|ansible-core|ansible-lint|kubernetes|molecule|jinja2|jsonschema|kubernetes-validate|pytest|hypothesis)==' | tr '\n' ' ')
+step 1 "installing $count pinned packages from $PINS (${names% }); a cold cache takes a few minutes"
 pip_quiet -r "$PINS"
+step 2 "installing netfence itself (editable)"
 # compat mode: a plain path entry in a .pth file. The default editable finder is an import hook
 # that costs every netfence start ~15 ms (pathlib and friends), more than a small prediction.
 pip_quiet --no-deps --config-settings editable_mode=compat -e .
+step 3 "checking the Ansible collections (requirements.yml)"
 # requirements.yml: satisfied by the bundled collections ("Nothing to do"); where a newer minimum
 # is asked for and Galaxy is reachable, ansible-galaxy fetches it; where it is not, say so and go on
 # with the bundled copies, which the checks below require anyway.
@@ -69,4 +77,4 @@ fi
 "$VENV/bin/ansible-galaxy" collection list kubernetes.core 2>/dev/null | grep -q kubernetes.core \
   || { echo "setup: kubernetes.core is missing from the ansible package" >&2; exit 1; }
 echo "$want" > "$STAMP"
-echo "setup: done. Python $PYVER ($PY), ansible-core $("$VENV/bin/python" -c 'import ansible.release as r; print(r.__version__)')."
+echo "setup: done in $((SECONDS - T0))s. Python $PYVER ($PY), ansible-core $("$VENV/bin/python" -c 'import ansible.release as r; print(r.__version__)')."
