@@ -57,7 +57,8 @@ class Inputs:
             "netfence_api_server_endpoint": self.api_server_endpoint or None,
             "netfence_probes": self.probes or None,
         }
-        return {k: v for k, v in data.items() if v is not None}
+        # JSON values only (a YAML date in an inventory becomes its text), as run.json stores them
+        return json.loads(json.dumps({k: v for k, v in data.items() if v is not None}, default=str))
 
     def fingerprint(self) -> str:
         """sha256 of :meth:`snapshot` as canonical JSON: a run planned from one inventory is never
@@ -291,16 +292,18 @@ def write_run(plan: Plan, *, cluster: str, root: str | Path | None = None, run_d
     record = run_record(plan, cluster, inventory)
     if given is None:
         target = evidence.create_run_dir(root or "evidence", cluster, stage=STAGE)
-        evidence.write_json(target, "run.json", {"run_id": target.name, **record})
         created = True
     elif current in ("missing", "empty"):
-        target = evidence.start_run(given, record, STAGE)
-        created = True
+        target, created = given, True
     else:
         target = given
         evidence.open_run(target, STAGE, inventory_sha256=plan.inputs.fingerprint(), inventory=inventory)
         created = False
     try:
+        if given is None:
+            evidence.write_json(target, "run.json", {"run_id": target.name, **record})
+        elif created:
+            evidence.start_run(target, record, STAGE)
         changed, diffs = _changes(target, files)
         for rel in changed:
             evidence.write_text(target, rel, files[rel], overwrite=True)

@@ -61,22 +61,49 @@ def _example_pod(namespace: str, policy: Policy) -> Pod | None:
     return Pod(namespace, name, labels)
 
 
-def dns_stranded(engine: Engine, pods: list[Pod], policies: Iterable[Policy]) -> tuple[list[str], Policy | None]:
-    """Pods isolated for egress that the engine says cannot reach any DNS pod on UDP 53, and the
-    first policy isolating one of them. The pods: ``pods`` (the declared workloads), and an
-    example pod of every egress policy that selects none of them."""
+def dns_egress_allowed(engine: Engine, subject: Pod) -> bool:
+    """Does ``subject``'s egress let it reach some DNS pod on UDP 53? Its egress only: whether the
+    DNS pods' own ingress admits it is a question about the DNS namespace, not this one."""
+    return any(engine.verdict(subject, dns, 53, "UDP").egress.allowed for dns in engine.dns_pods())
+
+
+def _dns_by_ipblock(engine: Engine, subject: Pod) -> bool:
+    """An egress rule of ``subject``'s policies that would allow UDP 53 to an ipBlock: it reaches the
+    DNS pods exactly when the block covers their addresses, which only the pod subnet tells."""
+    for policy in engine.isolating(subject, "egress"):
+        for rule in policy.egress:
+            ports = not rule.ports or any(e.covers("UDP", 53) or (e.protocol == "UDP" and isinstance(e.port, str))
+                                          for e in rule.ports)
+            if ports and any(peer.ip_block is not None for peer in rule.peers):
+                return True
+    return False
+
+
+def dns_stranded(engine: Engine, pods: list[Pod], policies: Iterable[Policy]) -> tuple[list[str], Policy | None, list[str]]:
+    """Pods isolated for egress whose egress the engine says reaches no DNS pod on UDP 53, and the
+    first policy isolating one of them; last, the pods whose only way to DNS is an ipBlock while
+    the DNS pods have no address (no pod subnet given): neither stranded nor known to be fine.
+    The pods: ``pods`` (the declared workloads), and an example pod of every egress policy that
+    selects none of them."""
     subjects = list(pods)
     for policy in policies:
         if policy.affects_egress and not any(policy.pod_selector.matches(p.labels) for p in subjects):
             if (example := _example_pod(policy.namespace, policy)) is not None:
                 subjects.append(example)
-    stranded, restricting = [], None
+    stranded: list[str] = []
+    unsure: list[str] = []
+    restricting = None
+    addressless = any(dns.ip is None for dns in engine.dns_pods())
     for subject in subjects:
         isolating = engine.isolating(subject, "egress")
-        if isolating and not engine.dns_allowed(subject, "UDP"):
-            stranded.append(subject.name)
-            restricting = restricting or isolating[0]
-    return stranded, restricting
+        if not isolating or dns_egress_allowed(engine, subject):
+            continue
+        if addressless and _dns_by_ipblock(engine, subject):
+            unsure.append(subject.name)
+            continue
+        stranded.append(subject.name)
+        restricting = restricting or isolating[0]
+    return stranded, restricting, unsure
 
 
 def namespaces_without_dns(namespaces: Any, manifests: Iterable[Any], pod_subnet: str | None = None) -> list[str]:
@@ -100,16 +127,20 @@ def namespaces_without_dns(namespaces: Any, manifests: Iterable[Any], pod_subnet
     engine = lab.engine(policies)
     return [ns.name for ns in lab.inventory.namespaces
             if ns.name in used and not ns.acknowledge.egress_without_dns
-            and dns_stranded(engine, [p for p in lab.workload_pods if p.namespace == ns.name],
+            and dns_stranded(engine, [p for p in lab.workload_pods if p.namespace == ns.name],  # unsure: not refused
                              (p for p in policies if p.namespace == ns.name))[1] is not None]
 
 
 def _egress_without_dns(ctx: _Context, ns: Namespace) -> list[Problem]:
     if ns.acknowledge.egress_without_dns:
         return []
-    stranded, restricting = dns_stranded(ctx.engine, ctx.pods_of(ns.name), (p for _, p in ctx.checked.get(ns.name, [])))
+    stranded, restricting, unsure = dns_stranded(ctx.engine, ctx.pods_of(ns.name), (p for _, p in ctx.checked.get(ns.name, [])))
     if restricting is None:
-        return []
+        if not unsure:
+            return []
+        return [Problem(ns.path, f"egress of {', '.join(unsure)} in namespace {ns.name} reaches DNS only through an "
+                                 "ipBlock, and without netfence_pod_subnet netfence cannot tell whether it covers the DNS "
+                                 "pods; set netfence_pod_subnet so the plan (and its prediction) can", "warning")]
     origin = ctx.origin[restricting.key]
     return [Problem(origin.origin,
                     f"egress of {', '.join(stranded)} in namespace {ns.name} is restricted (by {origin.name}) "

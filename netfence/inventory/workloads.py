@@ -70,12 +70,12 @@ def deployment(pod: Pod, workload: Workload, options: Options) -> dict[str, Any]
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": workload.name, "namespace": pod.namespace, "labels": labels},
+        "metadata": {"name": workload.name, "namespace": pod.namespace, "labels": dict(labels)},
         "spec": {
             "replicas": workload.replicas,
             "selector": {"matchLabels": {WORKLOAD_NAME_LABEL: workload.name}},
             "template": {
-                "metadata": {"labels": labels},
+                "metadata": {"labels": dict(labels)},  # a copy each: no YAML anchors in the manifest
                 "spec": {
                     "automountServiceAccountToken": False,
                     # Pod Security "restricted": non-root, RuntimeDefault seccomp, no privileges.

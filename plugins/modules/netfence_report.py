@@ -114,6 +114,8 @@ def main() -> None:
         problems = report_run.read(run_dir, inspect=params["inspect"]).gate(params["expect"])
     except NetfenceError as exc:
         module.fail_json(msg=str(exc))
+    except OSError as exc:
+        module.fail_json(msg=f"cannot write the report into {run_dir}: {exc.strerror or exc}")
     if problems:
         module.fail_json(msg=f"the report gate failed ({run_dir / 'report.md'}): " + "; ".join(problems), problems=problems)
     module.exit_json(changed=False, problems=[], msg="gate passed: every expected round recorded, no disagreement")

@@ -145,7 +145,8 @@ def test_every_reachability_warning_agrees_with_the_engine(namespaces: list[dict
         # egress without DNS: every declared pod isolated for egress without DNS is named, and only those
         warning = next((t for t in text if "no egress rule allows DNS" in t and f"in namespace {ns.name} " in t), "")
         for pod in pods:
-            stranded = bool(engine.isolating(pod, "egress")) and not engine.dns_allowed(pod, "UDP")
+            stranded = bool(engine.isolating(pod, "egress")) and not any(
+                engine.verdict(pod, dns, 53, "UDP").egress.allowed for dns in engine.dns_pods())
             assert (f" {pod.name}" in warning.split(" in namespace ")[0]) == stranded, (pod, warning)
 
 
@@ -244,6 +245,23 @@ def test_netfence_plan_and_make_plan_write_the_same_run_folder(ansible_env: dict
     assert sorted(ours) == sorted(theirs)
     assert ours == theirs
     assert ours["run.json"]["planned_from"]["netfence_namespaces"] == copy.deepcopy(_lab_inputs()["namespaces"])
+
+
+def test_dns_egress_is_judged_on_egress_and_an_ipblock_without_the_pod_subnet_is_a_warning() -> None:
+    app = {"name": "app", "profiles": ["default-deny-egress", "allow-dns-egress"], "dns": {"namespace": "dns", "pod_labels": {"app": "coredns"}}}
+    dns = {"name": "dns", "profiles": ["default-deny-ingress"],
+           "workloads": [{"name": "coredns", "labels": {"app": "coredns"}, "container_port": 53, "protocol": "UDP"}]}
+    # the DNS namespace refusing ingress is not app's missing egress rule: no error at app's profiles
+    assert not any("allows DNS" in str(p) for p in build_plan([app, dns], VERSION).problems)
+    by_block = {"name": "b", "profiles": ["default-deny-egress"], "extra_policies": [{"name": "dns", "spec": {
+        "podSelector": {}, "policyTypes": ["Egress"],
+        "egress": [{"to": [{"ipBlock": {"cidr": "10.0.0.0/8"}}], "ports": [{"port": 53, "protocol": "UDP"}]}]}}]}
+    unknown = build_plan([by_block], VERSION)
+    assert unknown.errors == [] and any("set netfence_pod_subnet" in str(p) for p in unknown.warnings)
+    covered = build_plan([by_block], VERSION, pod_subnet="10.244.0.0/16")
+    assert not any("DNS" in str(p) for p in covered.problems)  # the block covers the DNS pods
+    outside = build_plan([by_block], VERSION, pod_subnet="192.168.0.0/16")
+    assert any("no egress rule allows DNS" in str(p) for p in outside.errors)
 
 
 def test_an_ingress_rule_for_a_port_no_selected_pod_declares_is_reported_not_dropped() -> None:

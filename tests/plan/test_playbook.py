@@ -218,3 +218,25 @@ def test_predicting_a_planned_run_again_leaves_it_finished(ansible_env, tmp_path
     assert again.returncode == 0, again.stdout + again.stderr
     assert evidence.interrupted_stage(run_dir) is None and evidence.verify(run_dir) == []
     assert evidence.open_run(run_dir, "provision") is False
+
+
+def test_only_the_validate_tag_writes_nothing(ansible_env, tmp_path):
+    done = _play(ansible_env, "-i", str(LAB), "--tags", "validate", "-e", f"netfence_evidence_dir={tmp_path / 'ev'}")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _summary(done.stdout)[-1] == "check mode or validate only: nothing written"
+    assert not (tmp_path / "ev").exists()
+
+
+def test_a_stage_that_plans_first_under_its_own_tag_gets_a_run_folder(ansible_env, tmp_path):
+    # playbooks/policies.yml includes the plan role with tags [always] and runs under --tags policies
+    playbook = tmp_path / "stage.yml"
+    playbook.write_text(yaml.safe_dump([{"name": "a stage", "hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "plan first", "ansible.builtin.include_role": {"name": "plan", "apply": {"tags": ["always"]}},
+         "tags": ["policies"]},
+        {"name": "the stage needs the run folder", "ansible.builtin.assert": {"that": ["netfence_run_dir | length > 0"]},
+         "tags": ["policies"]}]}]))
+    done = subprocess.run(["ansible-playbook", "-i", str(LAB), str(playbook), "--tags", "policies",
+                           "-e", f"netfence_evidence_dir={tmp_path / 'ev'}"],
+                          cwd=REPO, env=ansible_env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert list((tmp_path / "ev").glob("*/*/manifests/dev.yaml"))
