@@ -312,6 +312,20 @@ def check_yaml_file(path: str | os.PathLike[str], what: str = "file") -> None:
         loader.dispose()
 
 
+def yaml_nodes(path: str | os.PathLike[str], what: str = "file") -> list[Any]:
+    """The composed documents of a YAML file (nodes with their line and column), within the
+    bounds: where a value sits in a file, for reports that point at inventory lines."""
+    import yaml
+
+    loader = _loader_class()(read_text(path, what))
+    try:
+        return _bounded_nodes(loader, path, single=False)
+    except yaml.YAMLError as exc:
+        raise InputError(_yaml_message(exc, path)) from None
+    finally:
+        loader.dispose()
+
+
 def _bounded_nodes(loader: Any, source: str | os.PathLike[str], *, single: bool) -> list[Any]:
     """The composed documents of ``loader``, refused when too deep or when aliases blow them up."""
     nodes = []

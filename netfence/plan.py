@@ -152,14 +152,14 @@ def check_probes(probes: Any, namespaces: Any) -> list[Problem]:
     if probes is None:
         return []
     if not isinstance(probes, list):
-        return [Problem("netfence_probes", f"must be a list of probes, not {type(probes).__name__}")]
+        return [Problem("netfence_probes", f"must be a list of probes, not {type(probes).__name__}", rule="probes")]
     try:
         from_inventory(probes, namespaces if isinstance(namespaces, list) else [])
     except NetfenceError as exc:
         path, _, reason = str(exc).partition(" ")
         if path.startswith("netfence_probes"):
-            return [Problem(path.rstrip(":"), reason)]
-        return [Problem("netfence_probes", str(exc))]
+            return [Problem(path.rstrip(":"), reason, rule="probes")]
+        return [Problem("netfence_probes", str(exc), rule="probes")]
     known = {ns.get("name") for ns in namespaces if isinstance(ns, dict)} if isinstance(namespaces, list) else set()
     problems = []
     for index, probe in enumerate(probes):
@@ -168,7 +168,7 @@ def check_probes(probes: Any, namespaces: Any) -> list[Problem]:
         if namespace and namespace not in known:
             problems.append(Problem(f"netfence_probes[{index}].from.namespace",
                                     f"namespace {namespace!r} is not in the inventory; check the spelling "
-                                    "(the probe pod is created there, so it must exist)", "warning"))
+                                    "(the probe pod is created there, so it must exist)", "warning", rule="probes"))
     return problems
 
 
@@ -206,7 +206,7 @@ def build_plan(namespaces: Any, kubernetes_version: Any, pod_subnet: str | None 
     try:
         minor = schema_minor(kubernetes_version)
     except NetfenceError as exc:
-        early.append(Problem(VERSION_VARIABLE, str(exc).split(": ", 1)[1]))
+        early.append(Problem(VERSION_VARIABLE, str(exc).split(": ", 1)[1], rule="kubernetes-version"))
     early += cluster_vars.check(pod_subnet=pod_subnet, service_subnet=service_subnet,
                                 api_server_endpoint=api_server_endpoint, names=variable_names)
     try:
@@ -226,7 +226,7 @@ def build_plan(namespaces: Any, kubernetes_version: Any, pod_subnet: str | None 
             inventory, pod_subnet=pod_subnet or None,
             api_server=cluster_vars.parse_endpoint(api_server_endpoint) if api_server_endpoint else lab_model.DEFAULT_API_SERVER)
     except NetfenceError as exc:  # a pod subnet too small for the lab
-        problems.append(Problem("netfence_pod_subnet", str(exc)))
+        problems.append(Problem("netfence_pod_subnet", str(exc), rule="cluster-variable"))
         return plan
     plan.engine = plan.lab.engine([policy for policies in checked.values() for _, policy in policies])
     problems += check_mistakes(plan.lab, plan.engine, checked)

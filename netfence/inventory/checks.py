@@ -140,12 +140,12 @@ def _egress_without_dns(ctx: _Context, ns: Namespace) -> list[Problem]:
             return []
         return [Problem(ns.path, f"egress of {', '.join(unsure)} in namespace {ns.name} reaches DNS only through an "
                                  "ipBlock, and without netfence_pod_subnet netfence cannot tell whether it covers the DNS "
-                                 "pods; set netfence_pod_subnet so the plan (and its prediction) can", "warning")]
+                                 "pods; set netfence_pod_subnet so the plan (and its prediction) can", "warning", rule="egress-without-dns")]
     origin = ctx.origin[restricting.key]
     return [Problem(origin.origin,
                     f"egress of {', '.join(stranded)} in namespace {ns.name} is restricted (by {origin.name}) "
                     "but no egress rule allows DNS (UDP 53), so name lookups will time out. Add the "
-                    "'allow-dns-egress' profile, or set acknowledge.egress_without_dns: true if that is intended")]
+                    "'allow-dns-egress' profile, or set acknowledge.egress_without_dns: true if that is intended", rule="egress-without-dns")]
 
 
 # --- Service port instead of container port; port names nobody declares -----------------------
@@ -174,7 +174,7 @@ def _port_problems(ctx: _Context, policy: Policy) -> list[Problem]:
                     if targets and not any(p.resolve(entry.port, entry.protocol) for p in targets):
                         problems.append(Problem(where, f"no selected pod ({', '.join(p.key for p in targets)}) has a "
                                                        f"{entry.protocol} container port named {entry.port!r}, so this "
-                                                       "rule matches no port of theirs", "warning"))
+                                                       "rule matches no port of theirs", "warning", rule="port-name-unknown"))
                     continue
                 if entry.port is None or any(entry.covers(cp.protocol, cp.port) for p in targets for cp in p.ports):
                     continue
@@ -186,14 +186,14 @@ def _port_problems(ctx: _Context, policy: Policy) -> list[Problem]:
                         problems.append(Problem(where, f"no selected pod ({', '.join(p.key for p in targets)}) declares "
                                                        f"{entry.protocol} {span}, so the prediction has no row for this "
                                                        "rule; declare the port (container_port) if a pod listens there",
-                                                "warning"))
+                                                "warning", rule="port-not-declared"))
                     continue
                 listen = ", ".join(f"{cp.port} (named {cp.name!r})" for p in culprits for cp in p.ports)
                 problems.append(Problem(
                     where,
                     f"port {entry.port} is the Service port of {', '.join(p.key for p in culprits)}, but NetworkPolicy "
                     f"ports match the pod's container port (the Service has already translated the port when the "
-                    f"policy applies); the selected pods listen on {listen}. Use the container port or its name"))
+                    f"policy applies); the selected pods listen on {listen}. Use the container port or its name", rule="service-port"))
     return problems
 
 
@@ -254,15 +254,15 @@ def _world_ingress(ctx: _Context, ns: Namespace) -> list[Problem]:
         if what == "no from":
             problems.append(Problem(ctx.path(pol, f"spec.ingress[{ri}]"),
                                     f"this ingress rule has no 'from', so it admits every source, the internet "
-                                    f"included, to {whom}; name the sources, or {_FIX}"))
+                                    f"included, to {whom}; name the sources, or {_FIX}", rule="world-ingress"))
         elif what == "cidr":
             block = rule.peers[pi].ip_block  # type: ignore[index]
             problems.append(Problem(ctx.path(pol, f"spec.ingress[{ri}].from[{pi}].ipBlock.cidr"),
-                                    f"{block.raw} admits the whole internet to {whom}; narrow the CIDR, or {_FIX}"))
+                                    f"{block.raw} admits the whole internet to {whom}; narrow the CIDR, or {_FIX}", rule="world-ingress"))
         else:
             problems.append(Problem(ctx.path(pol, f"spec.ingress[{ri}].from"),
                                     f"together, the ipBlocks of the rules admitting this port cover every {what} "
-                                    f"address, which admits the whole internet to {whom}; narrow them, or {_FIX}"))
+                                    f"address, which admits the whole internet to {whom}; narrow them, or {_FIX}", rule="world-ingress"))
     return problems
 
 
@@ -274,7 +274,7 @@ def _missing_default_deny(ctx: _Context, ns: Namespace) -> list[Problem]:
     return [Problem(f"{ns.path}.profiles",
                     f"namespace {ns.name} has no default-deny-ingress: no policy there selects every pod, so a pod "
                     "no policy selects accepts connections from everywhere. Add 'default-deny-ingress' to profiles",
-                    "warning")]
+                    "warning", rule="missing-default-deny")]
 
 
 # --- inventory settings -------------------------------------------------------------------------
@@ -286,12 +286,12 @@ def _unknown_namespaces(inventory: Inventory, ns: Namespace) -> list[Problem]:
         for index, name in enumerate(entry.namespaces):
             if name not in known:
                 problems.append(Problem(f"{entry.path}.namespaces[{index}]",
-                                        f"namespace {name!r} is not in the inventory; check the spelling", "warning"))
+                                        f"namespace {name!r} is not in the inventory; check the spelling", "warning", rule="unknown-namespace"))
     for entry in ns.allow_from_pods:
         if entry.namespace and entry.namespace not in known:
             problems.append(Problem(f"{entry.path}.namespace",
                                     f"namespace {entry.namespace!r} is not in the inventory; check the spelling",
-                                    "warning"))
+                                    "warning", rule="unknown-namespace"))
     return problems
 
 
@@ -302,7 +302,7 @@ def _dead_configuration(ns: Namespace) -> list[Problem]:
     if ns.internet_egress.given and "allow-internet-egress" not in ns.profiles:
         return [Problem(ns.internet_egress.path, "is set but the profile 'allow-internet-egress' is not in profiles, "
                                                  "so nothing is rendered from it; add the profile, or remove the block",
-                        "warning")]
+                        "warning", rule="dead-configuration")]
     return []
 
 
@@ -318,7 +318,7 @@ def _host_bits(ns: Namespace) -> list[Problem]:
         net, reason = syntax.cidr(text)
         if net is not None and syntax.subnet(text)[1] is not None:
             problems.append(Problem(where, f"{text!r} has host bits set: Kubernetes reads it as {net}; write {net}",
-                                    "warning"))
+                                    "warning", rule="host-bits"))
     return problems
 
 
@@ -353,7 +353,7 @@ def internet_egress_subnets(inventory: Inventory, pod_subnet: str | None = None,
             path = ns.internet_egress.path or ns.profile_path("allow-internet-egress")
             problems.append(Problem(path, f"internet egress {block} in {ns.name} also covers the {label} {subnet}: pods "
                                           f"could reach cluster addresses on the internet ports; add {subnet} to "
-                                          "internet_egress.except", "warning"))
+                                          "internet_egress.except", "warning", rule="cluster-subnet-egress"))
     return problems
 
 

@@ -70,13 +70,13 @@ def unknown_names(names: Iterable[str]) -> list[Problem]:
         near = difflib.get_close_matches(name[len(PREFIX):], [v[len(PREFIX):] for v in INVENTORY_VARIABLES], n=1,
                                          cutoff=0.75)
         hint = f"did you mean {PREFIX}{near[0]}?" if near else "see docs/inventory.md for the variables netfence reads"
-        problems.append(Problem(name, f"netfence does not read this variable, so it has no effect; {hint}", "warning"))
+        problems.append(Problem(name, f"netfence does not read this variable, so it has no effect; {hint}", "warning", rule="unknown-variable"))
     return problems
 
 
 def _subnet(variable: str, value: object) -> list[Problem]:
     _, reason = syntax.subnet(value)
-    return [Problem(variable, f"{reason}; write the network address and prefix, e.g. 10.244.0.0/16")] if reason else []
+    return [Problem(variable, f"{reason}; write the network address and prefix, e.g. 10.244.0.0/16", rule="cluster-variable")] if reason else []
 
 
 def check(*, pod_subnet: object = None, service_subnet: object = None, api_server_endpoint: object = None,
@@ -93,5 +93,5 @@ def check(*, pod_subnet: object = None, service_subnet: object = None, api_serve
         try:
             parse_endpoint(str(api_server_endpoint))
         except NetfenceError as exc:
-            problems.append(Problem("netfence_api_server_endpoint", str(exc)))
+            problems.append(Problem("netfence_api_server_endpoint", str(exc), rule="cluster-variable"))
     return problems

@@ -57,6 +57,7 @@ class Problem:
     path: str
     message: str
     severity: str = "error"
+    rule: str = "inventory"  # which check found it (SARIF's ruleId): schema, api-server, world-ingress, ...
 
     def __post_init__(self) -> None:
         # A message may quote the offending value; a huge (or alias-expanded) one is cut.

@@ -83,7 +83,7 @@ def check_schema(policy: RenderedPolicy, validator: jsonschema.protocols.Validat
     for error in sorted(validator.iter_errors(policy.manifest), key=lambda e: list(map(str, e.absolute_path))):
         message = error.message if len(error.message) <= 300 else error.message[:297] + "..."
         path = policy.inventory_path(manifest_path(error.absolute_path))
-        problems.append(Problem(path, f"schema: {message}"))
+        problems.append(Problem(path, f"schema: {message}", rule="schema"))
     return problems
 
 
@@ -94,7 +94,7 @@ def check_schema(policy: RenderedPolicy, validator: jsonschema.protocols.Validat
 def read_rendered(policy: RenderedPolicy) -> tuple[Policy | None, list[Problem]]:
     """The policy as the engine reads it, and its API-server problems at inventory paths."""
     parsed, found = read_policy(policy.manifest)
-    return parsed, [Problem(policy.inventory_path(where), reason) for where, reason in found]
+    return parsed, [Problem(policy.inventory_path(where), reason, rule="api-server") for where, reason in found]
 
 
 def not_reported(problems: list[Problem], reported: list[Problem]) -> list[Problem]:
