@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from netfence import __version__
-
 from netfence.inventory import cluster_vars
-
 from netfence.evidence import runs as evidence
 from netfence.inventory import lab as lab_model
 from netfence.inventory.checks import Checked, check_mistakes, internet_egress_subnets

@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 from netfence.evidence import report
-
 from netfence.evidence import report_run
 from netfence.errors import NetfenceError
 
@@ -36,7 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--run-dir", required=True, type=Path, help="evidence/<cluster>/<run-id>")
     parser.add_argument("--write", action="store_true",
-                        help="write report.md and junit.xml into the open run folder and seal it for good (never overwrites)")
+                        help="write report.md, report.html and junit.xml into the open run folder and seal it for good (never overwrites)")
     parser.add_argument("--fail-on-disagreement", action="store_true",
                         help="exit 1 on any disagreement, or evidence that is missing, empty, all errors or not sealed")
     parser.add_argument("--inspect", action="store_true",
@@ -52,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         if args.inspect:
             raise NetfenceError("--write and --inspect exclude each other: only an intact open run is sealed")
         built = report_run.write(run_dir, args.expect)
-        print(f"wrote {run_dir / 'report.md'} and {run_dir / 'junit.xml'}; sealed {run_dir}")
+        print(f"wrote {', '.join(str(run_dir / name) for name in report_run.REPORT_FILES)}; sealed {run_dir}")
     else:
         built = report_run.read(run_dir, inspect=args.inspect)
         for line in built.warnings:

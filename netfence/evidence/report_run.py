@@ -14,13 +14,14 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from netfence.evidence import runs as evidence
-
 from netfence.evidence import shapes as evidence_shapes
-
 from netfence.evidence import junit
-
 from netfence.evidence import report
+from netfence.evidence import report_html
 from netfence.errors import NetfenceError
+
+
+REPORT_FILES = ("report.md", "report.html", "junit.xml")
 
 
 @dataclass
@@ -35,6 +36,10 @@ class Report:
     @property
     def markdown(self) -> str:
         return report.to_markdown(self.built)
+
+    @property
+    def html(self) -> str:
+        return report_html.to_html(self.built)
 
     def junit(self, expect: Sequence[str]) -> str:
         phases = dict(self.loaded["phases"])
@@ -76,22 +81,23 @@ def check_writable(run_dir: Path) -> None:
         raise NetfenceError(f"{run_dir} is incomplete: stage {stage!r} started writing and did not finish (still running, "
                             "or interrupted); a run is sealed only after its last stage finished: run that stage "
                             "again (or plan a new run); no report written")
-    for name in ("report.md", "junit.xml"):
+    for name in REPORT_FILES:
         if (run_dir / name).exists():
             raise NetfenceError(f"{run_dir / name} already exists; evidence is never overwritten")
 
 
 def write(run_dir: Path, expect: Sequence[str]) -> Report:
-    """Write ``report.md`` and ``junit.xml`` into an open run and seal it for good (both are built
-    before either is written; a failure removes both, so the run is never left half-reported)."""
+    """Write ``report.md``, ``report.html`` and ``junit.xml`` into an open run and seal it for good
+    (all are built before any is written; a failure removes them all, so the run is never left
+    half-reported)."""
     check_writable(run_dir)
     built = _build(run_dir, [])
-    markdown, xml = built.markdown, built.junit(expect)
+    texts = dict(zip(REPORT_FILES, (built.markdown, built.html, built.junit(expect))))
     try:
-        evidence.write_text(run_dir, "report.md", markdown)
-        evidence.write_text(run_dir, "junit.xml", xml)
+        for name, text in texts.items():
+            evidence.write_text(run_dir, name, text)
     except BaseException:
-        for name in ("report.md", "junit.xml"):
+        for name in REPORT_FILES:
             (run_dir / name).unlink(missing_ok=True)
         raise
     evidence.finalize(run_dir)

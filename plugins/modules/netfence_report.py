@@ -9,7 +9,7 @@ module: netfence_report
 short_description: Write a run folder's report and seal it, or fail on its disagreements
 description:
   - With O(action=write), builds C(report.md) (before vs after vs predicted, disagreements with
-    likely causes, blast radius, coverage) and C(junit.xml) from the evidence of an open, intact
+    likely causes, blast radius, coverage), C(report.html) (the same drawn, self-contained) and C(junit.xml) from the evidence of an open, intact
     run whose last stage finished, writes both and seals the run for good. A sealed, tampered,
     unsealed or unfinished run is refused, and nothing is written.
   - With O(action=gate), reads a sealed run (or, with O(inspect), any run) and fails, naming each
@@ -44,7 +44,7 @@ author: netfence maintainers
 """
 
 EXAMPLES = r"""
-- name: Write report.md and junit.xml and seal the run
+- name: Write report.md, report.html and junit.xml and seal the run
   netfence_report:
     action: write
     run_dir: "{{ netfence_run_dir }}"
@@ -103,14 +103,14 @@ def main() -> None:
     unknown = [r for r in params["expect"] if r not in report.ROUNDS]
     if unknown:
         module.fail_json(msg=f"unknown round(s) {', '.join(unknown)}; choose from {', '.join(report.ROUNDS)}")
-    files = [str(run_dir / "report.md"), str(run_dir / "junit.xml")]
+    files = [str(run_dir / name) for name in report_run.REPORT_FILES]
     try:
         if params["action"] == "write":
             if module.check_mode:
                 report_run.check_writable(run_dir)
                 module.exit_json(changed=True, files=files, msg=f"check mode: would write the report and seal {run_dir}")
             report_run.write(run_dir, params["expect"])
-            module.exit_json(changed=True, files=files, msg=f"wrote {files[0]} and {files[1]}; sealed {run_dir}")
+            module.exit_json(changed=True, files=files, msg=f"wrote {', '.join(files)}; sealed {run_dir}")
         problems = report_run.read(run_dir, inspect=params["inspect"]).gate(params["expect"])
     except NetfenceError as exc:
         module.fail_json(msg=str(exc))

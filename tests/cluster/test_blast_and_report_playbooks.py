@@ -56,6 +56,8 @@ def test_blast_radius_then_report_and_seal(api, playbook, run_dir):
     messages = failure_messages(out)
     assert "every probe in blast-radius.json errored" in messages and "probes/before.json is missing" in messages
     report = (run_dir / "report.md").read_text()
+    assert (run_dir / "report.html").read_text().startswith("<!DOCTYPE html>")
+    assert "report.html" in (run_dir / "SHA256SUMS").read_text()  # sealed with the rest
     assert "## Blast radius" in report and "phases without evidence: before, after" in report
     suites = {s.get("name"): s for s in ET.parse(run_dir / "junit.xml").getroot().findall("testsuite")}
     assert list(suites) == ["netfence.before", "netfence.after", "netfence.blast-radius"]

@@ -12,9 +12,7 @@ from pathlib import Path
 import pytest
 
 from netfence.evidence import runs as evidence
-
 from netfence.evidence import junit
-
 from netfence.evidence import report
 from netfence.cli import main
 from netfence.errors import NetfenceError

@@ -19,9 +19,7 @@ import pytest
 import yaml
 
 from netfence import cli, loading
-
 from netfence.evidence import runs as evidence
-
 from netfence.evidence import shapes as evidence_shapes
 from netfence.errors import NetfenceError
 

@@ -22,11 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netfence import loading
-
 from netfence.evidence import runs as evidence
-
 from netfence.evidence import shapes as evidence_shapes
-
 from netfence.inventory import schema as inventory
 from netfence.commands._inventory import read_group_vars
 from netfence.errors import NetfenceError

@@ -14,9 +14,7 @@ import pytest
 import yaml
 
 from netfence import cli, loading
-
 from netfence.inventory import cluster_vars
-
 from netfence.evidence import runs as evidence
 from netfence.errors import NetfenceError
 from netfence.plan import build_plan
