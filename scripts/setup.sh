@@ -60,7 +60,7 @@ T0=$SECONDS
 step() { echo "setup: [$1/3] $2 ($((SECONDS - T0))s so far)"; }
 # What is being installed, so minutes of pip are not minutes of silence: the direct pins by name.
 count=$(grep -cE '^[A-Za-z0-9]' "$PINS")
-names=$(grep -oE '^[A-Za-z0-9][A-Za-z0-9._-]*==[^ ;\]+' "$PINS" | grep -iE '^(ansible|ansible-core|ansible-lint|kubernetes|molecule|jinja2|jsonschema|kubernetes-validate|pytest|hypothesis)==' | tr '\n' ' ')
+names=$(grep -oE '^[A-Za-z0-9][A-Za-z0-9._-]*==[^ ;\]+' "$PINS" | grep -iE '^(ansible|ansible-core|ansible-lint|kubernetes|molecule|jinja2|jsonschema|kubernetes-validate|pytest|hypothesis)==' | tr '\n' ' ' || true)
 step 1 "installing $count pinned packages from $PINS (${names% }); a cold cache takes a few minutes"
 pip_quiet -r "$PINS"
 step 2 "installing netfence itself (editable)"

@@ -315,6 +315,25 @@ def _cell(value: Mapping[str, str] | None) -> str:
     return f"{LETTER[value.get('before')]}→{LETTER[value.get('after')]} ({LETTER[value.get('predicted')]})"
 
 
+def api_server_lines(api: Mapping[str, Any] | None) -> list[str]:
+    """What the report says about the API server endpoint the plan assumed and the one the cluster
+    has (Markdown; report.html strips the marks)."""
+    if not api:
+        return []
+    if api["observed"] is None:
+        return [f"The prediction's API server rows assume the endpoint `{api['assumed']}`; the cluster's real "
+                f"endpoints could not be read ({api['error']}), so that assumption is unchecked."]
+    observed = ", ".join(f"`{e}`" for e in api["observed"]) or "none"
+    lines = [f"The cluster's `kubernetes` Service sends to {observed}; the API server rows above are predicted "
+             f"for {'that endpoint' if len(api['observed']) == 1 else 'those endpoints'} from this run's manifests. "
+             f"The plan assumed `{api['assumed']}`."]
+    if not api["agrees"]:
+        lines.append(f"**The plan's assumption was another address**: its `predicted/blast-radius.json` API rows are "
+                     f"about `{api['assumed']}`. Set `netfence_api_server_endpoint` to {observed} in the inventory "
+                     f"so later plans predict the real endpoint offline.")
+    return lines
+
+
 def to_markdown(report: Mapping[str, Any]) -> str:
     """The reviewer's report."""
     out = [f"# netfence report: {report['cluster'] or 'cluster'} run {report['run_id']}", ""]
@@ -352,19 +371,8 @@ def to_markdown(report: Mapping[str, Any]) -> str:
                        f"{likely_cause(row['observed'], row['predicted'])}")
     if not report.get("blast"):
         out.append("Not run (playbooks/blast_radius.yml).")
-    api = report.get("api_server")
-    if api and api["observed"] is None:
-        out += ["", f"The prediction's API server rows assume the endpoint `{api['assumed']}`; the cluster's real "
-                    f"endpoints could not be read ({api['error']}), so that assumption is unchecked."]
-    elif api:
-        observed = ", ".join(f"`{e}`" for e in api["observed"]) or "none"
-        out += ["", f"The cluster's `kubernetes` Service sends to {observed}; the API server rows above are predicted "
-                    f"for {'that endpoint' if len(api['observed']) == 1 else 'those endpoints'} from this run's manifests. "
-                    f"The plan assumed `{api['assumed']}`."]
-        if not api["agrees"]:
-            out.append(f"**The plan's assumption was another address**: its `predicted/blast-radius.json` API rows are "
-                       f"about `{api['assumed']}`. Set `netfence_api_server_endpoint` to {observed} in the inventory "
-                       f"so later plans predict the real endpoint offline.")
+    lines = api_server_lines(report.get("api_server"))
+    out += [""] + lines if lines else []
     cov = report["coverage"]
     out += ["", "## Coverage", "",
             f"- probes per phase: {', '.join(f'{p} {n}' for p, n in sorted(cov['probes'].items())) or 'none'}",

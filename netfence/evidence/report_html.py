@@ -12,7 +12,7 @@ import math
 from html import escape
 from typing import Any, Iterable, Mapping, Sequence
 
-from netfence.evidence.report import LETTER, likely_cause
+from netfence.evidence.report import LETTER, api_server_lines, likely_cause
 
 ROUNDS = ("before", "after", "predicted")
 _STYLE = """
@@ -42,11 +42,12 @@ def namespace_edges(report: Mapping[str, Any], round_: str) -> set[tuple[str, st
     """Namespace pairs with at least one allowed connection in ``round_`` (before, after, predicted)."""
     edges = set()
     for matrix in report["matrices"]:
-        for key, cell in matrix["cells"].items():
-            src, dst = key.split("|", 1)
-            a, b = _namespace(src), _namespace(dst)
-            if a and b and cell.get(round_) == "allowed":
-                edges.add((a, b))
+        for src in matrix["sources"]:
+            for dst in matrix["targets"]:
+                cell = matrix["cells"].get(f"{src}|{dst}") or {}
+                a, b = _namespace(src), _namespace(dst)
+                if a and b and cell.get(round_) == "allowed":
+                    edges.add((a, b))
     return edges
 
 
@@ -140,5 +141,16 @@ def to_html(report: Mapping[str, Any]) -> str:
                        f'predicted {escape(row["predicted"])}: {escape(likely_cause(row["observed"], row["predicted"]))}</p>')
     if not report.get("blast"):
         out.append("<p>Not run (playbooks/blast_radius.yml).</p>")
+    out += [f"<p>{escape(line.replace('`', '').replace('**', ''))}</p>" for line in api_server_lines(report.get("api_server"))]
+    cov = report["coverage"]
+    items = [f"probes per phase: {', '.join(f'{p} {n}' for p, n in sorted(cov['probes'].items())) or 'none'}",
+             f"probe pods per phase (one per source identity): "
+             f"{', '.join(f'{p} {n}' for p, n in sorted(cov['probe_pods'].items())) or 'none'}",
+             f"predicted pairs: {cov['predicted_rows']}, not probed after the policies: {len(cov['predicted_unprobed'])}"]
+    items += [f"phases without evidence: {', '.join(cov['phases_missing'])}"] if cov["phases_missing"] else []
+    out.append("<h2>Coverage</h2><ul>" + "".join(f"<li>{escape(i)}</li>" for i in items) + "</ul>")
+    if cov["predicted_unprobed"]:
+        out.append("<details><summary>predicted pairs not probed</summary><ul>"
+                   + "".join(f"<li>{escape(str(row))}</li>" for row in cov["predicted_unprobed"][:200]) + "</ul></details>")
     out.append("</body></html>\n")
     return "".join(out)

@@ -1,7 +1,7 @@
 """A run folder's report, written and judged: what ``netfence report`` and the ``netfence_report``
 module both do, so the report stage reaches the library the way every other stage does.
 
-:func:`write` builds ``report.md`` and ``junit.xml`` from an open, intact, finished run and seals
+:func:`write` builds ``report.md``, ``report.html`` and ``junit.xml`` from an open, intact, finished run and seals
 it for good; :func:`read` verifies a run and builds its report without writing; :func:`gate`
 lists why a run must fail CI (fails closed: missing, empty or all-error rounds, no prediction,
 an inspected run, every disagreement).

@@ -7,7 +7,7 @@ Layout (see docs/evidence.md)::
         manifests/<ns>.yaml   rendered NetworkPolicies, one file per namespace
         predicted/...         engine predictions (matrix.json, one Markdown table per port)
         probes/<phase>.json   probe rounds (before, after, blast-radius)
-        report.md, junit.xml  for reviewers and CI dashboards
+        report.md, report.html, junit.xml  for reviewers and CI dashboards
         INCOMPLETE            present from the first byte until the run is sealed; names the stage writing
         SHA256SUMS            sha256 of every other file, `sha256sum -c` compatible
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from netfence import __version__, loading
+from netfence.errors import NetfenceError
 from netfence.inventory.schema import Problem
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -45,15 +46,27 @@ def _child(node: Any, step: str | int) -> Any:
     return None
 
 
-def locate(path: str, files: Iterable[Path]) -> tuple[Path, int, int] | None:
+def read_nodes(files: Iterable[Path]) -> list[tuple[Path, list[Any]]]:
+    """Each file's YAML node graph, read once; a file YAML cannot compose (a JSON file with
+    escapes libyaml refuses) gives no nodes: its problems then point at the first file."""
+    out = []
+    for file in files:
+        try:
+            out.append((file, loading.yaml_nodes(file, "group_vars file")))
+        except NetfenceError:
+            out.append((file, []))
+    return out
+
+
+def locate(path: str, nodes: Sequence[tuple[Path, list[Any]]]) -> tuple[Path, int, int] | None:
     """File, line and column (1-based) of the deepest node of ``path`` in the file that defines its
     variable (the last such file, as Ansible lets a later file win); None when no file defines it."""
     parts = steps(path)
     if not parts or not isinstance(parts[0], str):
         return None
     found = None
-    for file in files:
-        for document in loading.yaml_nodes(file, "group_vars file"):
+    for file, documents in nodes:
+        for document in documents:
             node = _child(document, parts[0])
             if node is None:
                 continue
@@ -71,9 +84,10 @@ def to_sarif(problems: Sequence[Problem], files: Sequence[Path], base: Path | No
     which for code scanning is the repository root)."""
     root = Path(base or os.getcwd())
     rules = sorted({p.rule for p in problems})
+    nodes = read_nodes(files)
     results = []
     for problem in problems:
-        where = locate(problem.path, files) or ((files[0], 1, 1) if files else None)
+        where = locate(problem.path, nodes) or ((files[0], 1, 1) if files else None)
         result: dict[str, Any] = {
             "ruleId": problem.rule,
             "level": _LEVELS.get(problem.severity, "note"),
@@ -81,7 +95,9 @@ def to_sarif(problems: Sequence[Problem], files: Sequence[Path], base: Path | No
         }
         if where is not None:
             file, line, column = where
-            uri = Path(os.path.relpath(file, root)).as_posix()
+            relative = Path(os.path.relpath(file, root)).as_posix()
+            # code scanning places repository-relative paths; a file outside the folder gets its absolute URI
+            uri = Path(file).resolve().as_uri() if relative.startswith("../") else relative
             result["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": uri},
                                                          "region": {"startLine": line, "startColumn": column}}}]
         results.append(result)

@@ -57,7 +57,9 @@ class Problem:
     path: str
     message: str
     severity: str = "error"
-    rule: str = "inventory"  # which check found it (SARIF's ruleId): schema, api-server, world-ingress, ...
+    # which check found it (SARIF's ruleId): schema, api-server, world-ingress, ...; metadata, so two
+    # problems with the same place, message and severity are the same problem whatever found them
+    rule: str = field(default="inventory", compare=False)
 
     def __post_init__(self) -> None:
         # A message may quote the offending value; a huge (or alias-expanded) one is cut.

@@ -10,7 +10,7 @@ short_description: Write a run folder's report and seal it, or fail on its disag
 description:
   - With O(action=write), builds C(report.md) (before vs after vs predicted, disagreements with
     likely causes, blast radius, coverage), C(report.html) (the same drawn, self-contained) and C(junit.xml) from the evidence of an open, intact
-    run whose last stage finished, writes both and seals the run for good. A sealed, tampered,
+    run whose last stage finished, writes them and seals the run for good. A sealed, tampered,
     unsealed or unfinished run is refused, and nothing is written.
   - With O(action=gate), reads a sealed run (or, with O(inspect), any run) and fails, naming each
     reason, when an expected round is missing, empty or all errors, the prediction is missing, or
@@ -115,7 +115,8 @@ def main() -> None:
     except NetfenceError as exc:
         module.fail_json(msg=str(exc))
     except OSError as exc:
-        module.fail_json(msg=f"cannot write the report into {run_dir}: {exc.strerror or exc}")
+        doing = "write the report into" if params["action"] == "write" else "read"
+        module.fail_json(msg=f"cannot {doing} {run_dir}: {exc.strerror or exc}")
     if problems:
         module.fail_json(msg=f"the report gate failed ({run_dir / 'report.md'}): " + "; ".join(problems), problems=problems)
     module.exit_json(changed=False, problems=[], msg="gate passed: every expected round recorded, no disagreement")

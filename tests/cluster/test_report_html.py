@@ -56,6 +56,7 @@ def test_the_lab_report_renders_with_no_console_message(browser: str, tmp_path: 
     assert dom.count('class="matrix"') == len(built["matrices"])
     assert len(re.findall(r'class="[a-z-]+ off"', dom)) >= 1  # the disagreements are marked in the matrices
     assert "http://" not in dom.replace("http://www.w3.org/2000/svg", "")  # nothing fetched, no external asset
+    assert "<h2>Coverage</h2>" in dom and "predicted pairs:" in dom  # what report.md says, the HTML says too
     shot = tmp_path / "report.png"
     _open(browser, page, "--window-size=1280,1800", f"--screenshot={shot}")
     assert shot.stat().st_size > 20_000  # a rendered page, not a blank one

@@ -60,9 +60,27 @@ def test_each_problem_points_at_its_inventory_line(tmp_path: Path, capsys: pytes
     assert result["message"]["text"].startswith("netfence_namespaces[0].allow_from_namespaces[0].ports[0].port: port 80")
     location = result["locations"][0]["physicalLocation"]
     assert location["artifactLocation"]["uri"].endswith("group_vars/all/namespaces.yml")
+    # outside the current folder (code scanning's repository root): an absolute URI, not ../../
+    assert location["artifactLocation"]["uri"] == path.resolve().as_uri()
     assert location["region"] == {"startLine": first + 1, "startColumn": lines[first].index("80") + 1}
     assert {"id": "service-port", "shortDescription": {"text": "netfence check: service-port"}} in \
         log["runs"][0]["tool"]["driver"]["rules"]
+
+
+def test_a_json_vars_file_yaml_cannot_compose_costs_no_result(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                              validator) -> None:
+    inventory = tmp_path / "inv"
+    shutil.copytree(LAB, inventory)
+    # json.dump writes an emoji as a surrogate pair, which JSON reads and libyaml refuses
+    (inventory / "group_vars/all/zz.json").write_text(json.dumps({"netfence_cluster_name": "lab \U0001f680"}))
+    (inventory / "group_vars/all/typo.yml").write_text("netfence_kubernetes_versoin: v1.35.8\n")
+    assert cli.main(["validate", "-i", str(inventory)]) == 0
+    capsys.readouterr()
+    status, log = _sarif(capsys, inventory)
+    assert status == 0 and list(validator.iter_errors(log)) == []
+    [result] = log["runs"][0]["results"]
+    assert result["ruleId"] == "unknown-variable"
+    assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].endswith("typo.yml")
 
 
 def test_inventory_paths_split_into_keys_and_indexes() -> None:
