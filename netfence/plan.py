@@ -125,7 +125,6 @@ class Plan:
             lines.append("policies by name: " + ", ".join(f"{name} x{count}" for name, count in sorted(profiles.items())))
         return lines
 
-
     def prediction_lines(self) -> list[str]:
         """The prediction in counts: pods, ports, allowed pairs, where default deny is missing."""
         summary = self.prediction["summary"]

@@ -37,9 +37,6 @@ class _Context:
         self.checked = checked
         self.origin = {policy.key: rendered for policies in checked.values() for rendered, policy in policies}
 
-    def pods_of(self, namespace: str) -> list[Pod]:
-        return [p for p in self.lab.workload_pods if p.namespace == namespace]
-
     def path(self, policy: Policy, field: str) -> str:
         return self.origin[policy.key].inventory_path(field)
 
@@ -118,7 +115,10 @@ def namespaces_without_dns(namespaces: Any, manifests: Iterable[Any], pod_subnet
     from netfence.policy.model import parse_policy
 
     policies = [parse_policy(manifest, f"manifests[{index}]") for index, manifest in enumerate(manifests)]
-    used = {p.namespace for p in policies}
+    by_namespace: dict[str, list[Policy]] = {}
+    for policy in policies:
+        by_namespace.setdefault(policy.namespace, []).append(policy)
+    used = set(by_namespace)
     if not used:
         return []
     declared = list(namespaces or [])
@@ -127,14 +127,15 @@ def namespaces_without_dns(namespaces: Any, manifests: Iterable[Any], pod_subnet
     engine = lab.engine(policies)
     return [ns.name for ns in lab.inventory.namespaces
             if ns.name in used and not ns.acknowledge.egress_without_dns
-            and dns_stranded(engine, [p for p in lab.workload_pods if p.namespace == ns.name],  # unsure: not refused
-                             (p for p in policies if p.namespace == ns.name))[1] is not None]
+            and dns_stranded(engine, list(lab.workload_pods_in(ns.name)),  # unsure: not refused
+                             by_namespace[ns.name])[1] is not None]
 
 
 def _egress_without_dns(ctx: _Context, ns: Namespace) -> list[Problem]:
     if ns.acknowledge.egress_without_dns:
         return []
-    stranded, restricting, unsure = dns_stranded(ctx.engine, ctx.pods_of(ns.name), (p for _, p in ctx.checked.get(ns.name, [])))
+    stranded, restricting, unsure = dns_stranded(ctx.engine, list(ctx.lab.workload_pods_in(ns.name)),
+                                                 (p for _, p in ctx.checked.get(ns.name, [])))
     if restricting is None:
         if not unsure:
             return []
@@ -153,9 +154,8 @@ def _egress_without_dns(ctx: _Context, ns: Namespace) -> list[Problem]:
 def _rule_targets(ctx: _Context, policy: Policy, direction: str, rule: Rule) -> list[Pod]:
     """The workload pods whose ports a rule's ``ports`` refer to: the policy's own pods (ingress)
     or the pods its peers match (egress)."""
-    workloads = ctx.lab.workload_pods
     if direction == "ingress":
-        return [p for p in workloads if p.namespace == policy.namespace and policy.pod_selector.matches(p.labels)]
+        return [p for p in ctx.lab.workload_pods_in(policy.namespace) if policy.pod_selector.matches(p.labels)]
     found: list[Pod] = []
     for peer in rule.peers:
         if peer.ip_block is None:
@@ -245,7 +245,7 @@ def _world_ingress(ctx: _Context, ns: Namespace) -> list[Problem]:
     if ns.acknowledge.world_ingress:
         return []
     exposed: dict[tuple[str, int, int | None, str], tuple[Policy, Rule, list[str]]] = {}
-    for pod in ctx.pods_of(ns.name):
+    for pod in ctx.lab.workload_pods_in(ns.name):
         for pol, ri, rule, pi, what in world_open(ctx.engine, pod):
             exposed.setdefault((pol.key, ri, pi, what), (pol, rule, []))[2].append(pod.name)
     problems = []

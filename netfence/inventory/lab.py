@@ -15,6 +15,7 @@ was predicted cannot drift apart: the labels and port names below exist in one p
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterable, Mapping, Sequence
 
 from netfence.policy import syntax
@@ -82,19 +83,36 @@ class Lab:
     api_server: tuple[str, int] = DEFAULT_API_SERVER
     internet: tuple[str, int] = DEFAULT_INTERNET
 
-    @property
-    def workload_pods(self) -> list[Pod]:
-        """The pods the workloads stage deploys (the rows and columns of the predicted matrix)."""
-        return [p for p in self.pods if p.key in self.workloads]
+    # Derived once: the checks, the prediction and the blast radius ask these per namespace, so a
+    # scan of every pod per question would make a 1,000-namespace plan quadratic.
+    @cached_property
+    def workload_pods(self) -> tuple[Pod, ...]:
+        """The pods the workloads stage deploys, in inventory order."""
+        return tuple(p for p in self.pods if p.key in self.workloads)
 
-    @property
-    def cluster_pods(self) -> list[Pod]:
+    @cached_property
+    def cluster_pods(self) -> tuple[Pod, ...]:
         """The workload pods and the DNS pods: what the predicted matrix lists (not the rogues)."""
-        return [p for p in self.pods if p.name != ROGUE or p.key in self.workloads]
+        return tuple(p for p in self.pods if p.name != ROGUE or p.key in self.workloads)
+
+    @cached_property
+    def _workloads_by_namespace(self) -> dict[str, tuple[Pod, ...]]:
+        index: dict[str, list[Pod]] = {}
+        for pod in self.workload_pods:
+            index.setdefault(pod.namespace, []).append(pod)
+        return {ns: tuple(pods) for ns, pods in index.items()}
+
+    @cached_property
+    def _rogues(self) -> dict[str, Pod]:
+        return {p.namespace: p for p in self.pods if p.name == ROGUE and p.key not in self.workloads}
+
+    def workload_pods_in(self, namespace: str) -> tuple[Pod, ...]:
+        """The workload pods of one namespace, in inventory order."""
+        return self._workloads_by_namespace.get(namespace, ())
 
     def rogue(self, namespace: str) -> Pod:
         """The unlabelled pod of an inventory namespace (what a newcomer's pod would be)."""
-        return next(p for p in self.pods if p.namespace == namespace and p.name == ROGUE)
+        return self._rogues[namespace]
 
     def api_endpoint(self) -> External:
         return External(self.api_server[0], "kubernetes-api")
