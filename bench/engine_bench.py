@@ -19,6 +19,10 @@ folder of Namespace/Pod/NetworkPolicy resources and ``nca --connectivity --resou
 nca's pod-to-pod answers against netfence's on every declared port and lists disagreements.
 
 Targets: 5,000 pods in under 2 s and under 1 GiB; at least 30x faster than nca at 1,000 and 5,000.
+
+Scaling (``--scaling``, on by default): 100 namespaces x 50 pods (5,000 pods, ~600 policies)
+against 1,000 x 50 (50,000 pods, ~6,000 policies), the same CLI call; ten times the cluster
+must cost at most 12x the time and stay under 1 GiB.
 """
 
 from __future__ import annotations
@@ -46,6 +50,8 @@ NCA_PIN = "network-config-analyzer==2.1.0"
 TARGET_SECONDS = 2.0
 TARGET_BYTES = 1 << 30
 TARGET_RATIO = 30.0
+SCALING_SHAPES = ((100, 50), (1000, 50))  # (namespaces, pods per namespace)
+TARGET_GROWTH = 12.0
 
 
 # Peak memory is read from the child's own /proc/self/status (VmHWM) at exit: the rusage of a
@@ -175,6 +181,27 @@ def compare_with_nca(state: dict[str, Any], nca_text: str, limit: int = 10) -> l
     return diffs[:limit] + ([f"... {len(diffs) - limit} more"] if len(diffs) > limit else [])
 
 
+def scaling(repeat: int) -> list[str]:
+    """Time the CLI on 100 and 1,000 namespaces of 50 pods; return the targets missed."""
+    print(f"\n{'namespaces':>10} {'pods':>7} {'policies':>8} {'cli s':>7} {'best':>5} {'peak MiB':>9}")
+    walls, missed = [], []
+    with tempfile.TemporaryDirectory(prefix="netfence-scale-") as tmp:
+        for namespaces, per in SCALING_SHAPES:
+            state = worldgen.generate(namespaces * per + 4, per_namespace=per)
+            model = Path(tmp) / f"scale-{namespaces}.json"
+            model.write_text(json.dumps(state), encoding="utf-8")
+            wall, best, rss = netfence_run(model, repeat)
+            walls.append(wall)
+            print(f"{namespaces:>10} {len(state['pods']):>7} {len(state['policies']):>8} {wall:>7.2f} {best:>5.2f} {rss / 2**20:>9.0f}", flush=True)
+            if rss >= TARGET_BYTES:
+                missed.append(f"{namespaces} namespaces x {per} pods: {rss / 2**20:.0f} MiB (target < 1 GiB)")
+    growth = walls[1] / walls[0]
+    print(f"growth for 10x the namespaces: {growth:.1f}x (target <= {TARGET_GROWTH:.0f}x)")
+    if growth > TARGET_GROWTH:
+        missed.append(f"scaling: {growth:.1f}x for 10x the namespaces (target <= {TARGET_GROWTH:.0f}x)")
+    return missed
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[200, 1000, 5000])
@@ -183,6 +210,7 @@ def main() -> int:
     parser.add_argument("--no-nca", action="store_true", help="skip nca even if installed")
     parser.add_argument("--compare-nca", action="store_true", help="also compare nca's answers with netfence's (sizes up to 1,000)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--no-scaling", action="store_true", help="skip the 100x50 vs 1,000x50 namespaces scaling run")
     args = parser.parse_args()
 
     nca = None if args.no_nca else ensure_nca(args.with_nca)
@@ -206,7 +234,7 @@ def main() -> int:
             from netfence.policy.model import World
 
             engine = Engine(World.from_state(state))
-            classes, probes = len(engine.matrix.mask), len(engine.probes())
+            classes, probes = len(engine.matrix.size), len(engine.probes())
             nca_wall = None
             nca_text = ""
             if nca is not None:
@@ -233,6 +261,8 @@ def main() -> int:
                 print(f"  nca vs netfence at {size} pods: {'no disagreement' if not diffs else f'{len(diffs)} disagreements:'}")
                 for line in diffs:
                     print(f"    {line}")
+    if not args.no_scaling:
+        missed += scaling(args.repeat)
     print(f"cli s / best: median / fastest of {args.repeat} wall times of `python -m netfence reachability --format counts` over every declared port (model as JSON);\n"
           "engine s: the same work without the CLI's other subcommands' imports (load_world + Engine.counts);\n"
           "yaml s: the CLI on the YAML spelling of the model; peak MiB: max RSS of those child processes;\n"

@@ -61,8 +61,9 @@ def baseline(ns: str) -> list[dict[str, Any]]:
     ]
 
 
-def generate(pods: int, seed: int = 1) -> dict[str, Any]:
-    """A world state (namespaces, pods, policies) with exactly ``pods`` pods."""
+def generate(pods: int, seed: int = 1, per_namespace: int = PODS_PER_NAMESPACE) -> dict[str, Any]:
+    """A world state (namespaces, pods, policies) with exactly ``pods`` pods, about
+    ``per_namespace`` of them in each application namespace."""
     rng = random.Random(seed)
     namespaces = [
         {"name": "kube-system", "labels": {}},
@@ -88,7 +89,7 @@ def generate(pods: int, seed: int = 1) -> dict[str, Any]:
         _np("monitoring", "default-deny-ingress", {"podSelector": {}, "policyTypes": ["Ingress"]}),
     ]
     remaining = pods - len(out_pods)
-    ns_count = max(1, round(remaining / PODS_PER_NAMESPACE))
+    ns_count = max(1, round(remaining / per_namespace))
     for k in range(ns_count):
         ns = f"team-{k:03d}"
         namespaces.append({"name": ns, "labels": {"team": f"t{k % 7}", "env": rng.choice(["dev", "staging", "prod"])}})
@@ -129,8 +130,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True, help="model file to write")
     parser.add_argument("--resources", type=Path, help="also write a Kubernetes resource folder here")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--per-namespace", type=int, default=PODS_PER_NAMESPACE, help="pods per application namespace")
     args = parser.parse_args()
-    state = generate(args.pods, args.seed)
+    state = generate(args.pods, args.seed, args.per_namespace)
     write_model(state, args.out)
     if args.resources:
         write_resources(state, args.resources)

@@ -226,11 +226,28 @@ class Engine:
         return out
 
 
+def _members(mask: int) -> list[int]:
+    """The indices of the set bits of ``mask``, lowest first (one C-level pass over its digits)."""
+    digits = bin(mask)[:1:-1]
+    out = []
+    i = digits.find("1")
+    while i >= 0:
+        out.append(i)
+        i = digits.find("1", i + 1)
+    return out
+
+
 class _Matrix:
     """Bit-set evaluation over pod equivalence classes (see the module docstring).
 
-    Pods are renumbered so each class occupies a contiguous run of bits; every set below is a
-    Python int over those bits, so selector and rule evaluation are a few big-int operations.
+    Every set below is a Python int over *classes* (bit ``c`` = class ``c``), not over pods: a
+    namespace of 50 replicas of 8 Deployments is 8 bits, so selector and rule evaluation cost
+    what the classes are, and a pod count is a weighted popcount (classes grouped by size).
+    Counting never materialises all class pairs: sources are grouped by what their egress
+    allows, and each group only visits the destination classes in that set (or the mirror
+    image from the ingress side, or group pairs, whichever is cheaper for the world at hand).
+    Namespace-local policies thus cost their namespace's classes, and 1,000 namespaces cost
+    about ten times 100, not a hundred times.
     """
 
     def __init__(self, world: World) -> None:
@@ -248,42 +265,36 @@ class _Matrix:
             classes.setdefault(key, []).append(i)
         self.class_pods: list[list[int]] = list(classes.values())
         self.class_ns: list[str] = []
-        self.class_pod: list[Pod] = []
-        self.offset: list[int] = []
-        self.mask: list[int] = []
+        self.size: list[int] = []
         self.pod_class = [0] * len(world.pods)
         pod_index = LabelIndex()
         ns_index = LabelIndex()
         self.ns_mask: dict[str, int] = {name: 0 for name in world.namespaces}
         self.block_mask = [0] * len(blocks)
         self.named: dict[tuple[str, str, int], int] = {}
-        off = 0
+        self.by_size: dict[int, int] = {}
         for c, (key, members) in enumerate(classes.items()):
             pod = world.pods[members[0]]
-            m = ((1 << len(members)) - 1) << off
+            bit = 1 << c
             self.class_ns.append(pod.namespace)
-            self.class_pod.append(pod)
-            self.offset.append(off)
-            self.mask.append(m)
+            self.size.append(len(members))
+            self.by_size[len(members)] = self.by_size.get(len(members), 0) | bit
             for i in members:
                 self.pod_class[i] = c
-            pod_index.add(pod.labels, m)
-            ns_index.add(world.namespaces[pod.namespace].labels, m)
-            self.ns_mask[pod.namespace] |= m
+            pod_index.add(pod.labels, bit)
+            ns_index.add(world.namespaces[pod.namespace].labels, bit)
+            self.ns_mask[pod.namespace] |= bit
             for b in key[3]:  # type: ignore[union-attr]
-                self.block_mask[b] |= m
+                self.block_mask[b] |= bit
             for cp in pod.ports:
                 if cp.name:
                     k = (cp.name, cp.protocol, cp.port)
-                    self.named[k] = self.named.get(k, 0) | m
-            off += len(members)
-        self.all = (1 << off) - 1
+                    self.named[k] = self.named.get(k, 0) | bit
+        self.all = (1 << len(self.size)) - 1
         self.blocks = blocks
-        # Static per-policy sets: selected pods, and each rule's peer set.
-        self.selected: dict[str, int] = {}
+        # Static per-policy sets: each rule's peer set.
         self.peers: dict[tuple[str, str, int], int] = {}
         for pol in world.policies:
-            self.selected[pol.key] = self.ns_mask[pol.namespace] & pod_index.select(pol.pod_selector)
             for direction, rules in (("ingress", pol.ingress), ("egress", pol.egress)):
                 for r, rule in enumerate(rules):
                     if not rule.peers:
@@ -293,19 +304,25 @@ class _Matrix:
                         for peer in rule.peers:
                             mask |= self._peer_mask(peer, pol.namespace, pod_index, ns_index)
                     self.peers[(pol.key, direction, r)] = mask
-        # Which policies select each class, per direction.
-        self.class_policies: dict[str, list[list[Policy]]] = {"ingress": [[] for _ in self.mask], "egress": [[] for _ in self.mask]}
+        # Which policies select each class, per direction (a policy selects only in its namespace).
+        self.class_policies: dict[str, list[tuple[Policy, ...]]] = {"ingress": [], "egress": []}
         by_ns: dict[str, list[int]] = {}
         for c, ns in enumerate(self.class_ns):
             by_ns.setdefault(ns, []).append(c)
+        found: dict[str, list[list[Policy]]] = {"ingress": [[] for _ in self.size], "egress": [[] for _ in self.size]}
         for pol in world.policies:
-            sel = self.selected[pol.key]
+            selected = pod_index.select(pol.pod_selector)
             for c in by_ns.get(pol.namespace, []):
-                if sel >> self.offset[c] & 1:
+                if selected >> c & 1:
                     if pol.affects_ingress:
-                        self.class_policies["ingress"][c].append(pol)
+                        found["ingress"][c].append(pol)
                     if pol.affects_egress:
-                        self.class_policies["egress"][c].append(pol)
+                        found["egress"][c].append(pol)
+        for direction, lists in found.items():
+            # one shared tuple per distinct policy list, so sides() keys its caches by identity
+            # (hashing Policy objects, ipBlocks and all, would cost more than the evaluation)
+            shared: dict[tuple[int, ...], tuple[Policy, ...]] = {}
+            self.class_policies[direction] = [shared.setdefault(tuple(map(id, pols)), tuple(pols)) for pols in lists]
         self._cache: dict[Probe, tuple[list[int], list[int]]] = {}
 
     def _peer_mask(self, peer: Peer, policy_ns: str, pods: LabelIndex, nss: LabelIndex) -> int:
@@ -316,7 +333,7 @@ class _Matrix:
         return ns_part & pod_part
 
     def _port_mask(self, rule: Rule, proto: str, port: int) -> int:
-        """Destination pods for which the rule's ports cover proto/port."""
+        """Destination classes for which the rule's ports cover proto/port."""
         if not rule.ports:
             return self.all
         out = 0
@@ -328,65 +345,143 @@ class _Matrix:
         return out
 
     def sides(self, proto: str, port: int) -> tuple[list[int], list[int]]:
-        """Per class: E[c] = destinations its egress allows, I[c] = sources its ingress allows."""
+        """Per class: E[c] = destination classes its egress allows, I[c] = source classes its
+        ingress allows. Classes isolated by the same policies share one computation (and one int)."""
         hit = self._cache.get((proto, port))
         if hit is not None:
             return hit
-        egress_allow: dict[str, int] = {}
-        ingress_rules: dict[str, list[tuple[int, int]]] = {}
-        for pol in self.world.policies:
-            if pol.affects_egress:
-                mask = 0
-                for r, rule in enumerate(pol.egress):
-                    mask |= self.peers[(pol.key, "egress", r)] & self._port_mask(rule, proto, port)
-                egress_allow[pol.key] = mask
-            if pol.affects_ingress:
-                ingress_rules[pol.key] = [
-                    (self._port_mask(rule, proto, port), self.peers[(pol.key, "ingress", r)]) for r, rule in enumerate(pol.ingress)
-                ]
-        E, I = [], []
-        for c, off in enumerate(self.offset):
-            pols = self.class_policies["egress"][c]
-            if pols:
+        everything = self.all
+        egress_of: dict[int, int] = {}
+        allow: dict[str, int] = {}
+        E = []
+        for pols in self.class_policies["egress"]:
+            if not pols:
+                E.append(everything)
+                continue
+            e = egress_of.get(id(pols))
+            if e is None:
                 e = 0
                 for pol in pols:
-                    e |= egress_allow[pol.key]
-            else:
-                e = self.all
+                    a = allow.get(pol.key)
+                    if a is None:
+                        a = 0
+                        for r, rule in enumerate(pol.egress):
+                            a |= self.peers[(pol.key, "egress", r)] & self._port_mask(rule, proto, port)
+                        allow[pol.key] = a
+                    e |= a
+                egress_of[id(pols)] = e
             E.append(e)
-            pols = self.class_policies["ingress"][c]
-            if pols:
-                i = 0
+        # Ingress depends on the class too: a named port covers some destination classes only.
+        rules_of: dict[str, list[tuple[int, int]]] = {}
+        ingress_of: dict[tuple[int, ...], int] = {}
+        # Per policy list: the rules that apply to every class, and the named-port rules that
+        # apply to some (their port mask decides per class).
+        split: dict[int, tuple[list[int], list[tuple[int, int]]]] = {}
+        I = []
+        for c, pols in enumerate(self.class_policies["ingress"]):
+            if not pols:
+                I.append(everything)
+                continue
+            found = split.get(id(pols))
+            if found is None:
+                always: list[int] = []
+                named: list[tuple[int, int]] = []
                 for pol in pols:
-                    for port_mask, peer_mask in ingress_rules[pol.key]:
-                        if port_mask >> off & 1:
-                            i |= peer_mask
-            else:
-                i = self.all
+                    rules = rules_of.get(pol.key)
+                    if rules is None:
+                        rules = rules_of[pol.key] = [
+                            (self._port_mask(rule, proto, port), self.peers[(pol.key, "ingress", r)]) for r, rule in enumerate(pol.ingress)
+                        ]
+                    for port_mask, peer_mask in rules:
+                        if port_mask is everything:
+                            always.append(peer_mask)
+                        elif port_mask:
+                            named.append((port_mask, peer_mask))
+                found = split[id(pols)] = (always, named)
+            always, named = found
+            picked = always + [peer_mask for port_mask, peer_mask in named if port_mask >> c & 1] if named else always
+            key = (id(pols), *map(id, picked))
+            i = ingress_of.get(key)
+            if i is None:
+                i = 0
+                for peer_mask in picked:
+                    i |= peer_mask
+                ingress_of[key] = i
             I.append(i)
-        self._cache[(proto, port)] = (E, I)
+        self._cache = {(proto, port): (E, I)}  # one probe at a time: a world of 50,000 pods asks a dozen
         return E, I
 
-    def count(self, proto: str, port: int) -> int:
-        """Allowed ordered pod pairs: sum over (egress group, ingress group) of two popcounts."""
+    def weight(self, mask: int) -> int:
+        """Pods in the classes of ``mask``."""
+        if len(self.by_size) == 1:
+            [(size, _)] = self.by_size.items()
+            return size * mask.bit_count()
+        return sum(size * (mask & members).bit_count() for size, members in self.by_size.items())
+
+    def count(self, proto: str, port: int, strategy: str | None = None) -> int:
+        """Allowed ordered pod pairs, with the cheapest of three equivalent sums (``strategy``
+        "pairs", "egress" or "ingress" forces one; the tests check each against the others)."""
         E, I = self.sides(proto, port)
-        groups_e: dict[int, int] = {}
-        groups_i: dict[int, int] = {}
-        for c, m in enumerate(self.mask):
-            groups_e[E[c]] = groups_e.get(E[c], 0) | m
-            groups_i[I[c]] = groups_i.get(I[c], 0) | m
+        # Group classes by their (shared) egress and ingress sets; sides() hands out one int per
+        # distinct computation, so identity is the cheap key (an equal value computed twice only
+        # makes one group more, never a wrong count).
+        groups_e: dict[int, list[int]] = {}
+        groups_i: dict[int, list[int]] = {}
+        for c, (e, i) in enumerate(zip(E, I)):
+            bit = 1 << c
+            ge = groups_e.get(id(e))
+            if ge is None:
+                groups_e[id(e)] = [e, bit]
+            else:
+                ge[1] |= bit
+            gi = groups_i.get(id(i))
+            if gi is None:
+                groups_i[id(i)] = [i, bit]
+            else:
+                gi[1] |= bit
+        pairs_cost = len(groups_e) * len(groups_i)
+        egress_cost = sum(e.bit_count() for e, _ in groups_e.values())
+        ingress_cost = sum(i.bit_count() for i, _ in groups_i.values())
+        if strategy is None:
+            strategy = "pairs" if pairs_cost <= min(egress_cost, ingress_cost) else "egress" if egress_cost <= ingress_cost else "ingress"
+        weight = self.weight
+        if strategy == "pairs":
+            total = 0
+            for e, srcs in groups_e.values():
+                for i, dsts in groups_i.values():
+                    a = weight(srcs & i)
+                    if a:
+                        total += a * weight(dsts & e)
+            return total
+        # Each group of sources visits only the destination classes its egress allows (or, the
+        # mirror image, each group of destinations only the sources its ingress allows).
+        if strategy == "egress":
+            return self._sparse_count(groups_e.values(), I)
+        return self._sparse_count(groups_i.values(), E)
+
+    def _sparse_count(self, groups: Iterable[list[int]], back: list[int]) -> int:
+        """Sum over groups (allowed set A, members M) of pairs (m in M, x in A) whose other half
+        ``back[x]`` admits m; classes x sharing one ``back`` set are weighed together."""
         total = 0
-        for e, srcs in groups_e.items():
-            for i, dsts in groups_i.items():
-                a = (srcs & i).bit_count()
+        weight, size = self.weight, self.size
+        for allowed, members in groups:
+            buckets: dict[int, list[int]] = {}
+            for x in _members(allowed):
+                other = back[x]
+                bucket = buckets.get(id(other))
+                if bucket is None:
+                    buckets[id(other)] = [other, size[x]]
+                else:
+                    bucket[1] += size[x]
+            for other, pods in buckets.values():
+                a = weight(members & other)
                 if a:
-                    total += a * (dsts & e).bit_count()
+                    total += a * pods
         return total
 
     def allowed(self, proto: str, port: int) -> list[list[bool]]:
         E, I = self.sides(proto, port)
-        n = len(self.mask)
-        by_class = [[bool(E[s] >> self.offset[d] & 1 and I[d] >> self.offset[s] & 1) for d in range(n)] for s in range(n)]
+        n = len(self.size)
+        by_class = [[bool(E[s] >> d & 1 and I[d] >> s & 1) for d in range(n)] for s in range(n)]
         pc = self.pod_class
         return [[by_class[pc[i]][pc[j]] for j in range(len(pc))] for i in range(len(pc))]
-

@@ -282,7 +282,7 @@ def test_counts_include_self_pairs() -> None:
 def test_equivalent_pods_share_a_class_but_keep_their_own_rows() -> None:
     pods = [pod("x", f"r{i}", {"app": "w"}) for i in range(4)] + [pod("x", "other", {"app": "o"})]
     e = world([policy("x", "p", {"podSelector": {"matchLabels": {"app": "w"}}, "ingress": [{"from": [{"podSelector": {"matchLabels": {"app": "o"}}}]}]})], pods)
-    assert len(e.matrix.mask) == 2
+    assert len(e.matrix.size) == 2
     rows = e.reachability([("TCP", 80)])
     assert len(rows) == 25 and sum(r["allowed"] for r in rows) == 4 + 5
 
