@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from netfence.errors import NetfenceError
+from netfence.evidence.predicted import blast_entries, matrix_rows
 from netfence.evidence.runs import API_SERVER_FILE, read_json
 
 LETTER = {"allowed": "Y", "blocked": "N", "refused": "R", "dns-error": "D", "error": "E", None: "·"}
@@ -112,9 +113,8 @@ def _target_label(record: Mapping[str, Any]) -> str:
 
 
 def _predicted_index(predicted: Any) -> dict[tuple[str, str, int, str], bool]:
-    rows = predicted.get("rows", []) if isinstance(predicted, Mapping) else (predicted or [])
     index = {}
-    for row in rows if isinstance(rows, list) else []:
+    for row in matrix_rows(predicted or []):
         if not isinstance(row, Mapping) or row.get("declared") is False:
             continue  # nothing listens on that port: not a reachability question
         try:
@@ -132,9 +132,8 @@ def _service_ports(predicted_blast: Any) -> dict[tuple[str, int, str], int]:
     records both ports for every inventory workload, in the same run folder, so it is the source.
     """
     ports: dict[tuple[str, int, str], int] = {}
-    entries = predicted_blast.get("namespaces") if isinstance(predicted_blast, Mapping) else None
-    for entry in entries if isinstance(entries, list) else []:
-        for wl in (entry.get("workloads") or []) if isinstance(entry, Mapping) else []:
+    for entry in blast_entries(predicted_blast):
+        for wl in entry.get("workloads") or []:
             try:
                 if wl.get("service_port") is not None:
                     key = (str(wl["target"]), int(wl["service_port"]), str(wl.get("protocol") or "TCP").upper())
@@ -210,8 +209,7 @@ def _api_server(predicted_blast: Any, observed: Any) -> dict[str, Any] | None:
     blast-radius stage, with the engine's verdict for each real endpoint). ``by_namespace`` is
     the prediction for the real endpoints: allowed, blocked, or None when they disagree or are
     unknown. None when either side is missing."""
-    entries = predicted_blast.get("namespaces") if isinstance(predicted_blast, Mapping) else None
-    assumed = next((e["api_server"] for e in entries or [] if isinstance(e, Mapping) and isinstance(e.get("api_server"), Mapping)), None)
+    assumed = next((e["api_server"] for e in blast_entries(predicted_blast) if isinstance(e.get("api_server"), Mapping)), None)
     if assumed is None or not isinstance(observed, Mapping):
         return None
     text = _endpoint_text(str(assumed.get("ip")), assumed.get("port"))
@@ -234,7 +232,7 @@ def _predicted_blast(predicted: Any, namespace: str) -> dict[tuple[str, str, int
     """
     index: dict[tuple[str, str, int], bool] = {}
     if isinstance(predicted, Mapping) and isinstance(predicted.get("namespaces"), list):
-        entry = next((e for e in predicted["namespaces"] if isinstance(e, Mapping) and e.get("namespace") == namespace), None)
+        entry = next((e for e in blast_entries(predicted) if e.get("namespace") == namespace), None)
         if entry is None:
             return index
         for wl in entry.get("workloads") or []:

@@ -29,6 +29,9 @@ PHASE_FILE = "probes/{phase}.json"
 #: The one version of netfence's evidence documents; a document that says another is refused
 #: (read it with the netfence that wrote it) rather than half-understood.
 SCHEMA_VERSION = 1
+# The predicted matrix and blast radius are written as letters since version 2
+# (netfence.evidence.predicted); version 1 files (one object per verdict) still read.
+READS: dict[str, tuple[int, ...]] = {"matrix": (1, 2), "predicted_blast": (1, 2)}
 
 
 class EvidenceShapeError(NetfenceError):
@@ -143,6 +146,9 @@ def _round(data: Any) -> None:
 
 
 def _matrix(data: Any) -> None:
+    if isinstance(data, Mapping) and "matrices" in data:
+        _letter_matrix(data)
+        return
     if isinstance(data, Mapping):
         key = "rows"
         rows = _list(data.get(key), key)
@@ -159,6 +165,32 @@ def _matrix(data: Any) -> None:
         _boolean(row, "declared", field, required=False)
 
 
+def _letter_matrix(data: Mapping[str, Any]) -> None:
+    """Version 2: per probe, the destinations and one string of Y/N per source (``pods``)."""
+    sources = _list(data.get("pods"), "pods")
+    for i, src in enumerate(sources):
+        if not isinstance(src, str):
+            raise _Bad(f"pods[{i}]", f"must be a string namespace/name, not {_kind(src)}")
+    for i, m in enumerate(_list(data["matrices"], "matrices")):
+        field = f"matrices[{i}]"
+        m = _mapping(m, field)
+        _port(m, "port", field)
+        _text(m, "protocol", field, required=False)
+        dsts = _list(m.get("to"), f"{field}.to")
+        lines = _list(m.get("allowed"), f"{field}.allowed")
+        if len(lines) != len(sources):
+            raise _Bad(f"{field}.allowed", f"has {len(lines)} lines for {len(sources)} pods")
+        for j, line in enumerate(lines):
+            if not isinstance(line, str) or len(line) != len(dsts) or line.strip("YN"):
+                raise _Bad(f"{field}.allowed[{j}]", f"must be {len(dsts)} letters Y or N, one per destination in 'to'")
+
+
+def _letters(entry: Mapping[str, Any], count: int, field: str) -> None:
+    line = entry.get("workloads")
+    if not isinstance(line, str) or len(line) != count or line.strip("YN"):
+        raise _Bad(f"{field}.workloads", f"must be {count} letters Y or N, one per entry of 'targets'")
+
+
 def _predicted_blast(data: Any) -> None:
     if not isinstance(data, Mapping) or "namespaces" not in data:
         rows = data.get("rows") if isinstance(data, Mapping) else data
@@ -173,11 +205,22 @@ def _predicted_blast(data: Any) -> None:
             _port(row, "port", field)
             _boolean(row, "allowed", field)
         return
+    targets = data.get("targets")
+    if targets is not None:
+        for j, wl in enumerate(_list(targets, "targets")):
+            wfield = f"targets[{j}]"
+            wl = _mapping(wl, wfield)
+            _text(wl, "target", wfield)
+            _port(wl, "port", wfield)
+            _port(wl, "service_port", wfield, required=False)
+            _text(wl, "protocol", wfield, required=False)
     for i, entry in enumerate(_list(data["namespaces"], "namespaces")):
         field = f"namespaces[{i}]"
         entry = _mapping(entry, field)
         _text(entry, "namespace", field)
-        for j, wl in enumerate(_list(entry.get("workloads") or [], f"{field}.workloads")):
+        if targets is not None:
+            _letters(entry, len(targets), field)
+        for j, wl in enumerate(_list(entry.get("workloads") or [], f"{field}.workloads") if targets is None else []):
             wfield = f"{field}.workloads[{j}]"
             wl = _mapping(wl, wfield)
             _text(wl, "target", wfield)
@@ -217,9 +260,10 @@ def check(kind: str, data: Any, path: str | Path) -> None:
     parsed JSON) is not the shape netfence records for ``kind``: ``run``, ``round`` (a probe
     round or the observed blast radius), ``matrix``, ``predicted_blast`` or ``api_server``."""
     try:
-        if isinstance(data, Mapping) and "schema_version" in data and data["schema_version"] != SCHEMA_VERSION:
-            raise _Bad("schema_version", f"is {_kind(data['schema_version'])}; this netfence reads version {SCHEMA_VERSION} "
-                                         "only (read the run with the netfence version that wrote it)")
+        versions = READS.get(kind, (SCHEMA_VERSION,))
+        if isinstance(data, Mapping) and "schema_version" in data and data["schema_version"] not in versions:
+            raise _Bad("schema_version", f"is {_kind(data['schema_version'])}; this netfence reads version "
+                                         f"{' or '.join(map(str, versions))} only (read the run with the netfence version that wrote it)")
         _CHECKS[kind](data)
     except _Bad as bad:
         raise EvidenceShapeError(f"{path}: {bad.field}: {bad.message} (fix: this is not what netfence records there; "

@@ -3,8 +3,9 @@
 From the lab (:mod:`netfence.inventory.lab`: the pods, DNS, API server and internet the inventory
 describes) and the engine over it with the rendered policies in force, derive, as plain data:
 
-* the predicted matrix (rows ``{from, to, port, protocol, allowed}``) for every declared
-  container port, and a Markdown truth table per port a reviewer can read;
+* the predicted matrix (a verdict per source and listening pod) for every declared container
+  port, the allowed pairs counted per namespace pair, and a Markdown view per port a reviewer
+  can read (namespaces first, then pods);
 * the blast radius of an unlabelled pod in each namespace: which workloads (via their
   Services: policies see the container port), the API server, DNS and the internet it reaches;
 * coverage: pods not isolated for ingress or egress, namespaces without a default-deny.
@@ -18,63 +19,105 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from netfence.inventory.cluster_vars import parse_endpoint
-from netfence.policy.engine import Engine
 from netfence.errors import NetfenceError
+from netfence.evidence.predicted import blast_doc, letters, matrix_doc
+from netfence.policy.engine import Engine
 from netfence.inventory.lab import Lab
 from netfence.policy.model import External
 
 
-def markdown_table(proto: str, port: int, sources: Sequence[str], listeners: Sequence[str],
-                   allowed: Callable[[str, str], bool]) -> str:
-    """Reviewer-readable truth table for one port: rows are every source, columns only the pods
-    that listen on the port (a pod that does not listen has no reachability question there)."""
-    count = sum(allowed(src, dst) for src in sources for dst in listeners)
+GRID_LIMIT = 12  # namespaces up to which the summary is a full grid; beyond, a list of the open pairs
+
+
+def namespace_counts(sources: Sequence[str], listeners: Sequence[str], grid: Sequence[Sequence[bool]]) -> dict[tuple[str, str], list[int]]:
+    """``(from namespace, to namespace) -> [allowed pairs, pairs]`` over the pod grid."""
+    counts: dict[tuple[str, str], list[int]] = {}
+    dst_ns = [key.partition("/")[0] for key in listeners]
+    for src, line in zip(sources, grid):
+        src_ns = src.partition("/")[0]
+        for ns, ok in zip(dst_ns, line):
+            cell = counts.setdefault((src_ns, ns), [0, 0])
+            cell[0] += ok
+            cell[1] += 1
+    return counts
+
+
+def namespace_summary(counts: Mapping[tuple[str, str], Sequence[int]]) -> list[str]:
+    """The namespace-by-namespace view of one port, Markdown: a grid of ``allowed/pairs`` for a
+    few namespaces; for many, only the namespace pairs with an allowed connection (the rest,
+    counted, are closed)."""
+    sources = sorted({s for s, _ in counts})
+    targets = sorted({t for _, t in counts})
+    if len(sources) <= GRID_LIMIT and len(targets) <= GRID_LIMIT:
+        lines = ["| from \\ to | " + " | ".join(targets) + " |", "|---|" + "---|" * len(targets)]
+        for src in sources:
+            cells = [("{}/{}".format(*counts[(src, t)]) if (src, t) in counts else "-") for t in targets]
+            lines.append(f"| {src} | " + " | ".join(cells) + " |")
+        return lines
+    open_pairs = sorted((k, v) for k, v in counts.items() if v[0])
+    lines = [f"{len(open_pairs)} of {len(counts)} namespace pairs have an allowed connection; the others are closed.", ""]
+    if open_pairs:
+        lines += ["| from | to | allowed / pairs |", "|---|---|---|"]
+        lines += [f"| {s} | {t} | {a}/{n} |" for (s, t), (a, n) in open_pairs]
+    return lines
+
+
+def markdown_table(proto: str, port: int, sources: Sequence[str], listeners: Sequence[str], grid: Sequence[Sequence[bool]],
+                   counts: Mapping[tuple[str, str], Sequence[int]]) -> str:
+    """Reviewer-readable view of one port: the namespace summary first, then the pod table (rows
+    are every source, columns only the pods that listen on the port: a pod that does not listen
+    has no reachability question there). Y allowed, N blocked, as everywhere in netfence."""
+    count = sum(map(sum, grid))
     lines = [
         f"# Predicted reachability: {proto}/{port}",
         "",
-        "Rows are sources, columns the pods listening on this port: ✅ allowed, ❌ blocked by NetworkPolicy,",
-        "(self) a pod to itself. Policies see the destination's container port (after Service translation).",
-        f"{count} of {len(sources) * len(listeners)} ordered pairs allowed.",
+        "Y allowed, N blocked by NetworkPolicy, (self) a pod to itself. Policies see the destination's",
+        "container port (after Service translation). "
+        f"{count} of {len(sources) * len(listeners)} ordered pod pairs allowed.",
         "",
     ]
     if not listeners:
         return "\n".join(lines + ["No pod declares this port."]) + "\n"
-    lines += ["| from \\ to | " + " | ".join(listeners) + " |", "|---|" + "---|" * len(listeners)]
-    for src in sources:
-        cells = [("✅" if allowed(src, dst) else "❌") + (" (self)" if src == dst else "") for dst in listeners]
+    lines += ["## Namespaces", "", "Allowed pod pairs of all pod pairs, from each namespace to each:", ""]
+    lines += namespace_summary(counts)
+    lines += ["", "## Pods", "", "| from \\ to | " + " | ".join(listeners) + " |", "|---|" + "---|" * len(listeners)]
+    for src, line in zip(sources, grid):
+        cells = [("Y" if ok else "N") + (" (self)" if src == dst else "") for dst, ok in zip(listeners, line)]
         lines.append(f"| {src} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
-def blast_radius(lab: Lab, engine: Engine) -> list[dict[str, Any]]:
+def blast_radius(lab: Lab, engine: Engine) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """What the unlabelled pod of each inventory namespace reaches: every workload with a port
-    (via its Service: policies see the container port), the API server, DNS and the internet."""
+    (via its Service: policies see the container port), the API server, DNS and the internet.
+    Returns the workload targets (in order) and one entry per namespace whose ``workloads`` are
+    the letters of :mod:`netfence.evidence.predicted`, aligned with the targets."""
     api, net = lab.api_endpoint(), lab.internet_endpoint()
+    targets: list[dict[str, Any]] = []
+    pairs = []
+    for pod in lab.workload_pods:
+        workload = lab.workloads[pod.key][1]
+        for cp in pod.ports:
+            targets.append({"target": pod.key, "service_port": workload.service_port, "port": cp.port, "protocol": cp.protocol})
+            pairs.append((pod, (cp.protocol, cp.port)))
+    lookups = {probe: engine.allows(probe) for probe in {probe for _, probe in pairs}}
     out = []
     for ns in lab.inventory.namespaces:
         rogue = lab.rogue(ns.name)
-        targets = []
-        for pod in lab.workload_pods:
-            workload = lab.workloads[pod.key][1]
-            for cp in pod.ports:
-                v = engine.verdict(rogue, pod, cp.port, cp.protocol)
-                targets.append({
-                    "target": v.dst, "service_port": workload.service_port, "port": v.port,
-                    "protocol": cp.protocol, "allowed": v.allowed,
-                })
+        verdicts = [lookups[probe](rogue, pod) for pod, probe in pairs]
         dns = {proto.lower(): engine.dns_allowed(rogue, proto) for proto in ("UDP", "TCP")}
         out.append({
             "namespace": ns.name,
             "pod": rogue.key,
-            "workloads": targets,
-            "reachable": [t["target"] for t in targets if t["allowed"]],
+            "workloads": letters(verdicts),
+            "reachable": [t["target"] for t, ok in zip(targets, verdicts) if ok],
             "api_server": {"ip": lab.api_server[0], "port": lab.api_server[1],
                            "allowed": engine.verdict(rogue, api, lab.api_server[1], "TCP").allowed},
             "dns": dns,
             "internet": {"ip": lab.internet[0], "port": lab.internet[1],
                          "allowed": engine.verdict(rogue, net, lab.internet[1], "TCP").allowed},
         })
-    return out
+    return targets, out
 
 
 def api_server_record(
@@ -118,34 +161,34 @@ def predict(lab: Lab, engine: Engine) -> dict[str, Any]:
     """Everything the plan writes: ``files`` (relative path -> JSON data or Markdown) and ``summary``.
     ``engine`` is ``lab.engine(policies)``: the lab's world with the rendered policies in force.
 
-    The matrix holds a row for every source and every pod that listens on the port (``declared``):
-    a pod that does not listen there has no reachability question, and listing it made the
-    evidence grow with pods x pods x ports."""
-    keys = [p.key for p in lab.cluster_pods]
-    index = {p.key: i for i, p in enumerate(engine.world.pods)}
-    probes = sorted({(cp.protocol, cp.port) for p in lab.cluster_pods for cp in p.ports})
-    rows: list[dict[str, Any]] = []
+    The matrix holds a verdict for every source and every pod that listens on the port: a pod
+    that does not listen there has no reachability question, and listing it made the evidence
+    grow with pods x pods x ports. Verdicts are written as letters
+    (:mod:`netfence.evidence.predicted`); ``predicted/namespaces.json`` counts them per
+    namespace pair."""
+    pods = lab.cluster_pods
+    keys = [p.key for p in pods]
+    probes = sorted({(cp.protocol, cp.port) for p in pods for cp in p.ports})
     files: dict[str, Any] = {}
     allowed_pairs = {}
+    matrices = []
+    by_namespace: dict[str, list[dict[str, Any]]] = {}
     for proto, port in probes:
-        grid = engine.allowed_matrix((proto, port))
-        listeners = [p.key for p in lab.cluster_pods if any(cp.port == port and cp.protocol == proto for cp in p.ports)]
-        for src in keys:
-            line = grid[index[src]]
-            rows += [{"from": src, "to": dst, "port": port, "protocol": proto, "allowed": line[index[dst]], "declared": True}
-                     for dst in listeners]
-        allowed_pairs[f"{proto}/{port}"] = sum(grid[index[src]][index[dst]] for src in keys for dst in listeners)
-        files[f"predicted/{proto}-{port}.md"] = markdown_table(
-            proto, port, keys, listeners, lambda src, dst, grid=grid: grid[index[src]][index[dst]])
-    files["predicted/matrix.json"] = {
-        "schema_version": 1,
-        "pods": keys,
-        "probes": [f"{proto}/{port}" for proto, port in probes],
-        "rows": rows,
-    }
-    radius = blast_radius(lab, engine)
+        allows = engine.allows((proto, port))
+        listeners = [p for p in pods if any(cp.port == port and cp.protocol == proto for cp in p.ports)]
+        grid = [[allows(src, dst) for dst in listeners] for src in pods]
+        matrices.append((proto, port, [p.key for p in listeners], [letters(line) for line in grid]))
+        allowed_pairs[f"{proto}/{port}"] = sum(map(sum, grid))
+        counts = namespace_counts(keys, [p.key for p in listeners], grid)
+        files[f"predicted/{proto}-{port}.md"] = markdown_table(proto, port, keys, [p.key for p in listeners], grid, counts)
+        by_namespace[f"{proto}/{port}"] = [{"from": s, "to": t, "allowed": a, "pairs": n} for (s, t), (a, n) in sorted(counts.items()) if a]
+    files["predicted/matrix.json"] = matrix_doc(keys, matrices)
+    # the namespace-by-namespace counts, open pairs only: what a reviewer of 200 namespaces reads first
+    files["predicted/namespaces.json"] = {"schema_version": 1, "namespaces": sorted({k.partition("/")[0] for k in keys}),
+                                          "open": by_namespace}
+    targets, radius = blast_radius(lab, engine)
+    files["predicted/blast-radius.json"] = blast_doc(targets, radius)
     cov = coverage(lab, engine)
-    files["predicted/blast-radius.json"] = {"schema_version": 1, "namespaces": radius}
     files["predicted/coverage.json"] = {"schema_version": 1, **cov}
     summary = {
         "pods": len(keys),

@@ -30,7 +30,7 @@ against an independent brute-force evaluator.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 from netfence.policy.model import Endpoint, External, IPBlock, Peer, Pod, Policy, Rule, World, parse_protocol
 from netfence.policy.verdicts import Decision, RuleMatch, Verdict
@@ -66,6 +66,7 @@ class Engine:
         self._by_namespace: dict[tuple[str, str], list[Policy]] | None = None
         self._isolating: dict[tuple[str, str, str], list[Policy]] = {}
         self._dns_pods: list[Pod] | None = None
+        self._positions: dict[str, int] | None = None
 
     # ---------------------------------------------------------------- one connection
     def endpoint(self, ref: str | Endpoint) -> Endpoint:
@@ -203,6 +204,25 @@ class Engine:
         """``m[i][j]``: pod i may connect to pod j (pods in model order)."""
         (proto, port) = self.probes([probe])[0]
         return self.matrix.allowed(proto, port)
+
+    def allows(self, probe: str | Probe) -> Callable[[Pod, Pod], bool]:
+        """``allows(src, dst)`` for one probe, read off the class sets: no n x n grid and no
+        verdict walk, for callers that ask about thousands of pairs (the plan's prediction at
+        1,000 namespaces). A pod that is not the world's own record gets a full verdict."""
+        (proto, port) = self.probes([probe])[0]
+        m = self.matrix
+        E, I = m.sides(proto, port)
+        position = {p.key: i for i, p in enumerate(self.world.pods)} if self._positions is None else self._positions
+        self._positions = position
+        pc = m.pod_class
+
+        def allowed(src: Pod, dst: Pod) -> bool:
+            if not (self.world.holds(src) and self.world.holds(dst)):
+                return self.verdict(src, dst, port, proto).allowed
+            s, d = pc[position[src.key]], pc[position[dst.key]]
+            return bool(E[s] >> d & 1 and I[d] >> s & 1)
+
+        return allowed
 
     def reachability(self, probes: Iterable[str | Probe] | None = None) -> list[dict[str, object]]:
         """One row per probe and ordered pod pair (self pairs included), in model order."""

@@ -160,9 +160,11 @@ def from_predicted(matrix: Any, namespaces: Iterable[Mapping[str, Any]], *, phas
     the report is honest about what was not checked. The prediction is the expectation of the
     ``after`` phase only: before the policies, the engine's prediction does not apply.
     """
-    rows = matrix.get("rows", []) if isinstance(matrix, Mapping) else matrix
-    if not isinstance(rows, list):
-        raise NetfenceError("predicted matrix must be a list of rows or an object with 'rows'")
+    from netfence.evidence.predicted import matrix_rows
+
+    if not isinstance(matrix, list) and not (isinstance(matrix, Mapping) and isinstance(matrix.get("rows", matrix.get("matrices")), list)):
+        raise NetfenceError("predicted matrix must be a list of rows or an object with 'rows' or 'matrices'")
+    rows = matrix_rows(matrix)
     workloads = _workload_index(namespaces)
     specs: list[ProbeSpec] = []
     skipped: list[str] = []

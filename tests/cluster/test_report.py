@@ -14,6 +14,7 @@ import pytest
 from netfence.evidence import runs as evidence
 from netfence.evidence import junit
 from netfence.evidence import report
+from netfence.evidence.predicted import matrix_rows
 from netfence.cli import main
 from netfence.errors import NetfenceError
 from netfence.inventory.predict import file_texts
@@ -53,7 +54,8 @@ def test_the_fixtures_predictions_are_the_engines_for_the_lab_inventory():
     _, prediction = make_fixture.lab_prediction()
     for rel, text in file_texts(prediction).items():
         assert (FIXTURE / rel).read_text() == text, rel
-    rows = json.loads((FIXTURE / "predicted" / "matrix.json").read_text())["rows"]
+    rows = list(matrix_rows(json.loads((FIXTURE / "predicted" / "matrix.json").read_text())))
+    assert rows
     assert not [r for r in rows if r["port"] == 80]  # policies see container ports, never the Service port
     assert evidence.verify(FIXTURE) == [] and evidence.state(FIXTURE) == "open"
 

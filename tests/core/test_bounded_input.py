@@ -347,8 +347,14 @@ def _without(mapping: dict[str, Any], key: str) -> dict[str, Any]:
 
 EVIDENCE_CASES: dict[str, tuple[dict[str, Any], str]] = {
     "run.json a list": ({"run.json": [1, 2]}, "run.json: (top level): must be a mapping"),
-    "matrix of a newer netfence": ({"predicted/matrix.json": {"schema_version": 2, "rows": []}},
-                                   "matrix.json: schema_version: is a number 2; this netfence reads version 1 only"),
+    "matrix of a newer netfence": ({"predicted/matrix.json": {"schema_version": 3, "rows": []}},
+                                   "matrix.json: schema_version: is a number 3; this netfence reads version 1 or 2 only"),
+    "matrix letters cut short": ({"predicted/matrix.json": {"schema_version": 2, "pods": ["a/x", "b/y"], "matrices": [
+        {"protocol": "TCP", "port": 80, "to": ["a/x", "b/y"], "allowed": ["YN", "Y"]}]}},
+        "matrix.json: matrices[0].allowed[1]: must be 2 letters Y or N"),
+    "blast letters of another inventory": ({"predicted/blast-radius.json": {"schema_version": 2, "targets": [
+        {"target": "a/x", "port": 3000}], "namespaces": [{"namespace": "a", "workloads": "YY"}]}},
+        "blast-radius.json: namespaces[0].workloads: must be 1 letters Y or N"),
     "legacy matrix key": ({"predicted/matrix.json": {"schema_version": 1, "matrix": []}},
                           "matrix.json: rows: must be a list, not null"),
     "round a string": ({"probes/before.json": "hello"}, "before.json: (top level): must be a mapping"),

@@ -16,6 +16,7 @@ from netfence.inventory.cluster_vars import parse_endpoint
 from netfence.inventory import lab as lab_model
 from netfence.inventory.schema import parse
 from netfence.policy.model import parse_policy
+from netfence.evidence.predicted import blast_entries, matrix_rows
 from netfence.inventory.predict import api_server_record, load_manifests_dir, predict as predict_lab
 
 REPO = Path(__file__).resolve().parents[2]
@@ -74,25 +75,41 @@ def test_matrix_tables_blast_radius_and_coverage() -> None:
     result = predict(NAMESPACES, MANIFESTS)
     files = result["files"]
     assert sorted(files) == ["predicted/TCP-3000.md", "predicted/TCP-53.md", "predicted/TCP-8080.md", "predicted/TCP-9153.md",
-                             "predicted/UDP-53.md", "predicted/blast-radius.json", "predicted/coverage.json", "predicted/matrix.json"]
-    rows = {(r["from"], r["to"], r["protocol"], r["port"]): r for r in files["predicted/matrix.json"]["rows"]}
+                             "predicted/UDP-53.md", "predicted/blast-radius.json", "predicted/coverage.json", "predicted/matrix.json",
+                             "predicted/namespaces.json"]
+    matrix = files["predicted/matrix.json"]
+    assert matrix["schema_version"] == 2
+    tcp3000 = next(m for m in matrix["matrices"] if m["port"] == 3000)
+    assert tcp3000["to"] == ["dev/my-api"] and len(tcp3000["allowed"]) == len(matrix["pods"])
+    rows = {(r["from"], r["to"], r["protocol"], r["port"]): r for r in matrix_rows(matrix)}
     assert rows[("gateway/api-gateway", "dev/my-api", "TCP", 3000)]["allowed"] is True
     assert ("gateway/api-gateway", "dev/my-api", "TCP", 8080) not in rows  # my-api does not listen on 8080: no question
     assert all(r["declared"] for r in rows.values())
     assert rows[("kube-system/coredns", "dev/my-api", "TCP", 3000)]["allowed"] is False
     assert rows[("dev/my-api", "kube-system/coredns", "UDP", 53)]["allowed"] is True
-    assert rows[("dev/my-api", "kube-system/coredns", "UDP", 53)]["declared"] is True
     assert rows[("dev/my-api", "gateway/api-gateway", "TCP", 8080)]["allowed"] is False  # dev egress denied
+    # the letters agree with the engine's own verdicts, pair by pair
+    _, engine = build_lab(NAMESPACES, MANIFESTS)
+    for (src, dst, proto, port), row in rows.items():
+        assert row["allowed"] == engine.verdict(src, dst, port, proto).allowed, (src, dst, proto, port)
     table = files["predicted/TCP-3000.md"]
     assert "| from \\ to | dev/my-api |" in table  # only the pod listening on 3000 is a column
-    assert "| gateway/api-gateway | ✅ |" in table and "| dev/my-api | ❌ (self) |" in table  # dev denies its own egress
-    radius = {r["namespace"]: r for r in files["predicted/blast-radius.json"]["namespaces"]}
+    assert "| gateway/api-gateway | Y |" in table and "| dev/my-api | N (self) |" in table  # dev denies its own egress
+    # the namespace summary comes first: of gateway's one pod and dev's one listener, one pair is open
+    assert table.index("## Namespaces") < table.index("## Pods")
+    assert "| gateway | 1/1 |" in table and "| dev | 0/1 |" in table
+    assert files["predicted/namespaces.json"]["open"]["TCP/3000"] == [{"from": "gateway", "to": "dev", "allowed": 1, "pairs": 1}]
+    blast = files["predicted/blast-radius.json"]
+    assert [t["target"] for t in blast["targets"]] == ["dev/my-api", "gateway/api-gateway"]
+    radius = {r["namespace"]: r for r in blast_entries(blast)}
     dev = radius["dev"]
     assert dev["pod"] == "dev/netfence-rogue" and dev["reachable"] == []
+    assert [w["allowed"] for w in dev["workloads"]] == [False, False]
     assert dev["dns"] == {"udp": True, "tcp": True}
     assert dev["internet"]["allowed"] is True and dev["api_server"]["allowed"] is False  # 172.18.0.2 is in an except
     gw = radius["gateway"]
     assert gw["reachable"] == ["gateway/api-gateway"]  # my-api only admits the labelled gateway
+    assert [w["allowed"] for w in gw["workloads"]] == [False, True]
     assert gw["api_server"]["allowed"] and gw["internet"]["allowed"]
     cov = files["predicted/coverage.json"]
     assert cov["pods_not_isolated"] == {"ingress": ["gateway/api-gateway"], "egress": ["gateway/api-gateway"]}
@@ -169,7 +186,7 @@ def test_dns_pods_come_from_the_inventory_dns_setting() -> None:
     result = predict(namespaces, manifests)
     dev = result["files"]["predicted/blast-radius.json"]["namespaces"][0]
     assert dev["dns"] == {"udp": True, "tcp": True}
-    rows = {(r["from"], r["to"], r["protocol"], r["port"]): r["allowed"] for r in result["files"]["predicted/matrix.json"]["rows"]}
+    rows = {(r["from"], r["to"], r["protocol"], r["port"]): r["allowed"] for r in matrix_rows(result["files"]["predicted/matrix.json"])}
     assert rows[("dev/my-api", "dns-system/coredns", "UDP", 53)] is True
 
 
