@@ -1,7 +1,8 @@
 """``netfence reachability``: the predicted connectivity matrix of a model, offline.
 
 Output formats: ``json`` (one row per ordered pod pair and probe, the contract other tools
-consume), ``table`` (upstream e2e style truth table per probe: ``.`` allowed, ``X`` blocked)
+consume), ``table`` (upstream e2e style truth table per probe, in netfence's notation: ``Y`` allowed,
+``N`` blocked, as in every evidence file; docs/evidence.md)
 and ``counts`` (allowed/denied pair counts per probe, cheap even for thousands of pods).
 """
 
@@ -13,6 +14,7 @@ import sys
 from typing import Sequence
 
 from netfence.commands import _model
+from netfence.evidence.predicted import letters
 
 HELP = "predict which pods may connect to which, with exact NetworkPolicy semantics"
 DESCRIPTION = """\
@@ -28,7 +30,8 @@ shared NetworkPolicy truth-table cases (other keys are ignored):
 
 Probes are the destination's container port as the policy sees it (after Service
 translation), e.g. TCP/80, UDP/53, SCTP/81. Without --probe, every container port/protocol
-the model's pods declare is probed. Self pairs are included.
+the model's pods declare is probed. Self pairs are included. In tables, Y is allowed and N
+blocked, as in the evidence files.
 """
 EPILOG = """\
 --run RUN reads the predicted world of a run folder a plan wrote (predicted/model.json): the
@@ -58,12 +61,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
 
 
 def truth_table(keys: Sequence[str], grid: Sequence[Sequence[bool]]) -> str:
-    """Upstream e2e style table: rows are sources, columns destinations."""
+    """Upstream e2e style table: rows are sources, columns destinations; ``Y`` allowed, ``N``
+    blocked (the letters of the evidence files, not upstream's ``.``/``X``, so one table reads
+    like the next)."""
     corner = "from\\to"
     width = max([len(corner)] + [len(k) for k in keys])
     lines = [corner.rjust(width) + "".join(" " + k for k in keys)]
     for key, row in zip(keys, grid):
-        lines.append(key.rjust(width) + "".join(" " + ("." if ok else "X").rjust(len(k)) for k, ok in zip(keys, row)))
+        lines.append(key.rjust(width) + "".join(" " + cell.rjust(len(k)) for k, cell in zip(keys, letters(row))))
     return "\n".join(lines) + "\n"
 
 

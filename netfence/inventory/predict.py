@@ -27,6 +27,7 @@ from netfence.policy.model import External
 
 
 GRID_LIMIT = 12  # namespaces up to which the summary is a full grid; beyond, a list of the open pairs
+POD_GRID_LIMIT = 40  # listening pods up to which the pod view is a grid; beyond, each one's allowed sources
 
 
 def namespace_counts(sources: Sequence[str], listeners: Sequence[str], grid: Sequence[Sequence[bool]]) -> dict[tuple[str, str], list[int]]:
@@ -62,11 +63,29 @@ def namespace_summary(counts: Mapping[tuple[str, str], Sequence[int]]) -> list[s
     return lines
 
 
+def pod_grid(sources: Sequence[str], listeners: Sequence[str], grid: Sequence[Sequence[bool]]) -> list[str]:
+    """The pod view of one port, Markdown: a Y/N grid for a few listening pods; for many (a
+    1,000-column grid is unreadable and megabytes long), one row per listening pod naming the
+    sources allowed to it, so the size grows with what is open, not with pods squared."""
+    if len(listeners) <= POD_GRID_LIMIT:
+        lines = ["| from \\ to | " + " | ".join(listeners) + " |", "|---|" + "---|" * len(listeners)]
+        for src, line in zip(sources, grid):
+            cells = [cell + (" (self)" if src == dst else "") for dst, cell in zip(listeners, letters(line))]
+            lines.append(f"| {src} | " + " | ".join(cells) + " |")
+        return lines
+    lines = [f"{len(listeners)} pods listen on this port; for each, the sources allowed to reach it "
+             f"(Y; every other of the {len(sources)} sources is N).", "", "| to | allowed | Y from |", "|---|---|---|"]
+    for column, dst in enumerate(listeners):
+        allowed = [src + (" (self)" if src == dst else "") for src, line in zip(sources, grid) if line[column]]
+        lines.append(f"| {dst} | {len(allowed)}/{len(sources)} | {', '.join(allowed) or '-'} |")
+    return lines
+
+
 def markdown_table(proto: str, port: int, sources: Sequence[str], listeners: Sequence[str], grid: Sequence[Sequence[bool]],
                    counts: Mapping[tuple[str, str], Sequence[int]]) -> str:
-    """Reviewer-readable view of one port: the namespace summary first, then the pod table (rows
-    are every source, columns only the pods that listen on the port: a pod that does not listen
-    has no reachability question there). Y allowed, N blocked, as everywhere in netfence."""
+    """Reviewer-readable view of one port: the namespace summary first, then the pods (rows are
+    every source, columns only the pods that listen on the port: a pod that does not listen has
+    no reachability question there). Y allowed, N blocked, as everywhere in netfence."""
     count = sum(map(sum, grid))
     lines = [
         f"# Predicted reachability: {proto}/{port}",
@@ -74,16 +93,14 @@ def markdown_table(proto: str, port: int, sources: Sequence[str], listeners: Seq
         "Y allowed, N blocked by NetworkPolicy, (self) a pod to itself. Policies see the destination's",
         "container port (after Service translation). "
         f"{count} of {len(sources) * len(listeners)} ordered pod pairs allowed.",
+        "`netfence explain --run RUN --probe " + f"{proto}/{port}" + "` names the policy and rule that decide each cell.",
         "",
     ]
     if not listeners:
         return "\n".join(lines + ["No pod declares this port."]) + "\n"
     lines += ["## Namespaces", "", "Allowed pod pairs of all pod pairs, from each namespace to each:", ""]
     lines += namespace_summary(counts)
-    lines += ["", "## Pods", "", "| from \\ to | " + " | ".join(listeners) + " |", "|---|" + "---|" * len(listeners)]
-    for src, line in zip(sources, grid):
-        cells = [("Y" if ok else "N") + (" (self)" if src == dst else "") for dst, ok in zip(listeners, line)]
-        lines.append(f"| {src} | " + " | ".join(cells) + " |")
+    lines += ["", "## Pods", ""] + pod_grid(sources, listeners, grid)
     return "\n".join(lines) + "\n"
 
 

@@ -80,6 +80,23 @@ def explain_decision(decision: Decision) -> list[str]:
     return lines
 
 
+def decision_cell(decision: Decision) -> str:
+    """One side in a few words, for a walkthrough table of many connections: ``open`` (nothing
+    selects the pod), ``Y <policy> <direction>[i]`` (the first allowing rule, and how many more)
+    or ``N isolated by <policy>`` (the first isolating policy, and how many more: none of their
+    rules matches). A single connection's :func:`explain_verdict` names them all."""
+    if not decision.is_pod:
+        return "open (not a pod)"
+    if not decision.isolating:
+        return "open (no policy selects it)"
+    if decision.allowing:
+        first = decision.allowing[0]
+        more = f" +{len(decision.allowing) - 1} more" if len(decision.allowing) > 1 else ""
+        return f"Y {first.policy} {first.direction}[{first.index}]{more}"
+    more = f" +{len(decision.isolating) - 1} more" if len(decision.isolating) > 1 else ""
+    return f"N isolated by {decision.isolating[0]}{more}; no rule matches"
+
+
 def explain_verdict(verdict: Verdict) -> str:
     """Multi-line explanation, first line the verdict itself."""
     outcome = "ALLOWED" if verdict.allowed else "DENIED"

@@ -66,7 +66,7 @@ def test_default_probes_are_every_declared_port(model: Path, capsys: pytest.Capt
 def test_table_format_is_upstream_style(model: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "reachability", "--model", str(model), "--probe", "tcp/81", "--format", "table")
     assert code == 0
-    assert out == "TCP/81\nfrom\\to x/a y/b\n    x/a   X   .\n    y/b   X   .\n"
+    assert out == "TCP/81\nfrom\\to x/a y/b\n    x/a   N   Y\n    y/b   N   Y\n"
 
 
 def test_counts_format(model: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -83,6 +83,29 @@ def test_explain_names_policy_and_rule(model: Path, capsys: pytest.CaptureFixtur
     assert "x/from-team-t ingress[0]" in out and "TCP/http (= 80 on x/a)" in out
     code, out, _ = run(capsys, "explain", "--model", str(model), "--from", "8.8.8.8", "--to", "x/a", "--probe", "TCP/80")
     assert code == 0 and "DENIED" in out and "isolated by x/from-team-t" in out
+
+
+def test_explain_walks_a_whole_matrix(model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # TCP/80: only x/a listens, so the columns are x/a; y/b is allowed by the rule, x/a by nothing
+    code, out, _ = run(capsys, "explain", "--model", str(model), "--probe", "TCP/80")
+    lines = out.splitlines()
+    assert code == 0 and lines[0] == "TCP/80: 1 of 2 pairs allowed"
+    assert lines[1].split()[:3] == ["FROM", "TO", "V"]
+    rows = {tuple(line.split()[:3]): line for line in lines[2:]}
+    assert set(rows) == {("x/a", "x/a", "N"), ("y/b", "x/a", "Y")}
+    assert rows[("y/b", "x/a", "Y")].endswith("Y x/from-team-t ingress[0]")
+    assert "open (no policy selects it)" in rows[("y/b", "x/a", "Y")]
+    assert rows[("x/a", "x/a", "N")].endswith("N isolated by x/from-team-t; no rule matches")
+
+
+def test_explain_walkthrough_filters_by_namespace_and_verdict(model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "explain", "--model", str(model), "--probe", "TCP/80", "--from", "x", "--only", "allowed")
+    assert code == 0 and out == "TCP/80: 0 of 1 pairs allowed; showing the 0 allowed\n"
+    # a destination namespace widens the columns to its pods whether or not they listen
+    code, out, _ = run(capsys, "explain", "--model", str(model), "--probe", "TCP/80", "--to", "y", "--only", "denied")
+    assert code == 0 and out.splitlines()[0] == "TCP/80: 2 of 2 pairs allowed; showing the 0 denied"
+    code, _, err = run(capsys, "explain", "--model", str(model), "--probe", "TCP/80", "--to", "nowhere")
+    assert code == 2 and "neither a pod" in err and "namespaces: x, y" in err
 
 
 def test_help_documents_the_model(capsys: pytest.CaptureFixture[str]) -> None:

@@ -253,3 +253,19 @@ def test_module_records_the_real_api_server_once(tmp_path: Path) -> None:
     assert not (run_dir / "predicted").exists()  # only api-server.json: the plan's files are not rewritten
     again = _run_module(tmp_path, {**args, "observed_api_server": {"endpoints": ["172.18.0.2:6443"]}})
     assert again["changed"] is False and json.loads((run_dir / "api-server.json").read_text()) == written
+
+
+def test_many_listening_pods_are_listed_with_their_allowed_sources_not_drawn_as_a_grid() -> None:
+    from netfence.inventory.predict import POD_GRID_LIMIT, markdown_table, namespace_counts
+
+    listeners = [f"ns{i}/api" for i in range(POD_GRID_LIMIT + 1)]
+    sources = listeners + ["gw/gateway"]
+    # each api pod reaches itself; the gateway reaches every api pod
+    grid = [[src == dst or src == "gw/gateway" for dst in listeners] for src in sources]
+    table = markdown_table("TCP", 3000, sources, listeners, grid, namespace_counts(sources, listeners, grid))
+    pods = table[table.index("## Pods"):]
+    assert "| from \\ to |" not in pods  # no grid with a column per pod
+    assert f"| ns7/api | 2/{len(sources)} | ns7/api (self), gw/gateway |" in pods
+    assert pods.count("\n| ns") == len(listeners)
+    # the namespace summary of that many namespaces lists only the open pairs
+    assert "| gw | ns3 | 1/1 |" in table and "| ns3 | ns4 |" not in table
