@@ -43,6 +43,7 @@ class Inputs:
     service_subnet: str | None = None
     api_server_endpoint: str | None = None
     probes: Any = None
+    external_namespaces: Any = None
 
     def snapshot(self) -> dict[str, Any]:
         """The inputs as ``run.json`` records them (``planned_from``): a reviewer sees what the
@@ -54,6 +55,7 @@ class Inputs:
             "netfence_service_subnet": self.service_subnet or None,
             "netfence_api_server_endpoint": self.api_server_endpoint or None,
             "netfence_probes": self.probes or None,
+            "netfence_external_namespaces": self.external_namespaces or None,
         }
         # JSON values only (a YAML date in an inventory becomes its text), as run.json stores them
         return json.loads(json.dumps({k: v for k, v in data.items() if v is not None}, default=str))
@@ -140,7 +142,7 @@ class Plan:
         ]
 
 
-def check_probes(probes: Any, namespaces: Any) -> list[Problem]:
+def check_probes(probes: Any, namespaces: Any, external: Iterable[str] = ()) -> list[Problem]:
     """``netfence_probes`` checked offline, as the probe stage will read it: errors name the
     probe's path; a source namespace outside the inventory is a warning (the probe pod needs
     that namespace to exist)."""
@@ -158,14 +160,15 @@ def check_probes(probes: Any, namespaces: Any) -> list[Problem]:
             return [Problem(path.rstrip(":"), reason, rule="probes")]
         return [Problem("netfence_probes", str(exc), rule="probes")]
     known = {ns.get("name") for ns in namespaces if isinstance(ns, dict)} if isinstance(namespaces, list) else set()
+    known |= set(external)
     problems = []
     for index, probe in enumerate(probes):
         source = probe.get("from") if isinstance(probe, dict) else None
         namespace = source.get("namespace") if isinstance(source, dict) else None
         if namespace and namespace not in known:
             problems.append(Problem(f"netfence_probes[{index}].from.namespace",
-                                    f"namespace {namespace!r} is not in the inventory; check the spelling "
-                                    "(the probe pod is created there, so it must exist)", "warning", rule="probes"))
+                                    f"namespace {namespace!r} is not in the inventory; check the spelling, or list "
+                                    "it in netfence_external_namespaces (the probe pod is created there, so it must exist)", "warning", rule="probes"))
     return problems
 
 
@@ -186,18 +189,20 @@ def _read_policies(rendered: dict[str, list[RenderedPolicy]], minor: tuple[int, 
 
 def build_plan(namespaces: Any, kubernetes_version: Any, pod_subnet: str | None = None,
                service_subnet: str | None = None, api_server_endpoint: str | None = None,
-               variable_names: Iterable[str] = (), probes: Any = None) -> Plan:
+               variable_names: Iterable[str] = (), probes: Any = None, external_namespaces: Any = None) -> Plan:
     """Parse, render, read, build the lab and check; raise :class:`InventoryError` if the inventory
     cannot even be parsed, or when a cluster-wide variable (version, subnet, API server endpoint)
     is malformed.
 
     ``variable_names``: every ``netfence_*`` variable the inventory sets, so a typo warns;
-    ``probes``: ``netfence_probes``, checked as the probe stage reads it. The returned
+    ``probes``: ``netfence_probes``, checked as the probe stage reads it;
+    ``external_namespaces``: ``netfence_external_namespaces``, the namespaces outside netfence
+    that the inventory may refer to without a warning. The returned
     :class:`Plan` may still hold errors (call :meth:`Plan.raise_for_errors`); it holds every
     problem of every layer, so a user sees them all at once.
     """
     inputs = Inputs(namespaces, kubernetes_version, pod_subnet or None, service_subnet or None,
-                    api_server_endpoint or None, probes)
+                    api_server_endpoint or None, probes, external_namespaces or None)
     early: list[Problem] = []
     minor = None
     try:
@@ -207,10 +212,10 @@ def build_plan(namespaces: Any, kubernetes_version: Any, pod_subnet: str | None 
     early += cluster_vars.check(pod_subnet=pod_subnet, service_subnet=service_subnet,
                                 api_server_endpoint=api_server_endpoint, names=variable_names)
     try:
-        inventory = parse(namespaces)
+        inventory = parse(namespaces, external=external_namespaces)
     except InventoryError as exc:
         raise InventoryError(early + exc.problems) from None
-    early += check_probes(probes, namespaces)  # after the namespaces parse: no follow-on errors
+    early += check_probes(probes, namespaces, inventory.external)  # after the namespaces parse: no follow-on errors
     if any(p.severity == "error" for p in early):
         raise InventoryError(early)
     assert minor is not None

@@ -97,7 +97,8 @@ def plan_from_args(args: argparse.Namespace) -> tuple[Plan, dict[str, Any]]:
                       service_subnet=variables.get("netfence_service_subnet"),
                       api_server_endpoint=variables.get("netfence_api_server_endpoint"),
                       variable_names=variables,
-                      probes=variables.get("netfence_probes"))
+                      probes=variables.get("netfence_probes"),
+                      external_namespaces=variables.get("netfence_external_namespaces"))
     plan.raise_for_errors()
     return plan, variables
 

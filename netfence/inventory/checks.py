@@ -279,18 +279,22 @@ def _missing_default_deny(ctx: _Context, ns: Namespace) -> list[Problem]:
 
 # --- inventory settings -------------------------------------------------------------------------
 
+UNKNOWN_NAMESPACE_HINT = ("check the spelling, or list it in netfence_external_namespaces if it is deliberately "
+                          "outside netfence (the prediction has no pods there)")
+
+
 def _unknown_namespaces(inventory: Inventory, ns: Namespace) -> list[Problem]:
-    known = {n.name for n in inventory.namespaces}
     problems = []
     for entry in ns.allow_from_namespaces:
         for index, name in enumerate(entry.namespaces):
-            if name not in known:
+            if not inventory.knows(name):
                 problems.append(Problem(f"{entry.path}.namespaces[{index}]",
-                                        f"namespace {name!r} is not in the inventory; check the spelling", "warning", rule="unknown-namespace"))
+                                        f"namespace {name!r} is not in the inventory; {UNKNOWN_NAMESPACE_HINT}", "warning",
+                                        rule="unknown-namespace"))
     for entry in ns.allow_from_pods:
-        if entry.namespace and entry.namespace not in known:
+        if entry.namespace and not inventory.knows(entry.namespace):
             problems.append(Problem(f"{entry.path}.namespace",
-                                    f"namespace {entry.namespace!r} is not in the inventory; check the spelling",
+                                    f"namespace {entry.namespace!r} is not in the inventory; {UNKNOWN_NAMESPACE_HINT}",
                                     "warning", rule="unknown-namespace"))
     return problems
 

@@ -23,7 +23,7 @@ INVENTORY_VARIABLES = (
     "netfence_api_server_endpoint", "netfence_api_server_port", "netfence_bin_dir",
     "netfence_blast_radius_external", "netfence_cache_dir", "netfence_calico_encapsulation",
     "netfence_calico_install_method", "netfence_calico_version", "netfence_cluster_name",
-    "netfence_cluster_workers", "netfence_cni", "netfence_evidence_dir", "netfence_image_pull_policy",
+    "netfence_cluster_workers", "netfence_cni", "netfence_evidence_dir", "netfence_external_namespaces", "netfence_image_pull_policy",
     "netfence_instance", "netfence_kube_context", "netfence_kubeconfig", "netfence_kubernetes_version",
     "netfence_local_state_dir", "netfence_minikube_driver", "netfence_namespaces", "netfence_pod_subnet",
     "netfence_probe_image", "netfence_probe_local_devices", "netfence_probe_local_only", "netfence_probes",

@@ -209,9 +209,15 @@ class Namespace:
 
 @dataclass(frozen=True)
 class Inventory:
-    """The parsed ``netfence_namespaces``."""
+    """The parsed ``netfence_namespaces``, and the namespaces declared outside netfence
+    (``netfence_external_namespaces``): referring to one of those is deliberate, not a typo."""
 
     namespaces: tuple[Namespace, ...]
+    external: tuple[str, ...] = ()
+
+    def knows(self, name: str) -> bool:
+        """Is ``name`` a namespace of the inventory, managed or declared external?"""
+        return name in self.external or any(ns.name == name for ns in self.namespaces)
 
     def namespace(self, name: str) -> Namespace | None:
         return next((ns for ns in self.namespaces if ns.name == name), None)
@@ -545,17 +551,43 @@ def _unique(reader: _Reader, named: list[tuple[str, str]], key: str, what: str) 
             seen[name] = path
 
 
-def parse(namespaces: Any, variable: str = VARIABLE) -> Inventory:
-    """Parse ``netfence_namespaces``; raise :class:`InventoryError` listing every problem found."""
+EXTERNAL_VARIABLE = "netfence_external_namespaces"
+
+
+def _external(reader: _Reader, raw: Any, managed: set[str]) -> tuple[str, ...]:
+    """``netfence_external_namespaces``: names only (netfence creates nothing there and renders no
+    policy for them); each a namespace name, once, and not also one netfence manages."""
+    if raw is None:
+        return ()
+    names: list[str] = []
+    for path, item in reader.items(raw, EXTERNAL_VARIABLE):
+        if syntax.dns_label(item) is not None:
+            reader.dns_label(item, path)  # names the problem
+            continue
+        name = str(item)
+        if name in managed:
+            reader.error(path, f"namespace {name!r} is also in {VARIABLE}, which netfence manages; "
+                               "an external namespace is one netfence does not manage (remove it from one list)")
+        elif name in names:
+            reader.error(path, f"namespace {name!r} is listed twice")
+        else:
+            names.append(name)
+    return tuple(names)
+
+
+def parse(namespaces: Any, variable: str = VARIABLE, external: Any = None) -> Inventory:
+    """Parse ``netfence_namespaces`` (and ``netfence_external_namespaces``, when given); raise
+    :class:`InventoryError` listing every problem found."""
     reader = _Reader()
     if not isinstance(namespaces, list) or not namespaces:
         reader.error(variable, f"must be a non-empty list of namespaces, not {_kind(namespaces)}")
         raise InventoryError(reader.problems)
     parsed = tuple(ns for p, v in reader.items(namespaces, variable) if (ns := _namespace(reader, v, p)) is not None)
     _unique(reader, [(ns.path, ns.name) for ns in parsed], "name", "namespace")
+    outside = _external(reader, external, {ns.name for ns in parsed})
     if reader.problems:
         raise InventoryError(reader.problems)
-    return Inventory(parsed)
+    return Inventory(parsed, outside)
 
 
 def load_variables(group_vars: Mapping[str, Any]) -> Any:

@@ -50,6 +50,12 @@ options:
       The inventory's C(netfence_probes), checked as the probe stage will read it (names, sources,
       targets, ports, expectations), so a mistake fails the plan instead of the run after provisioning.
     type: raw
+  external_namespaces:
+    description: >-
+      The inventory's C(netfence_external_namespaces): namespaces netfence does not manage that the
+      inventory refers to on purpose (e.g. a monitoring namespace run by another team), so a
+      reference to one is not warned about as a possible typo. Names only.
+    type: raw
   variable_names:
     description: >-
       Every C(netfence_*) variable the inventory sets (the plan role passes
@@ -170,6 +176,7 @@ def main() -> None:
             "api_server_endpoint": {"type": "str"},
             "variable_names": {"type": "list", "elements": "str", "default": []},
             "probes": {"type": "raw"},
+            "external_namespaces": {"type": "raw"},
             "write": {"type": "bool", "default": False},
             "evidence_root": {"type": "path"},
             "cluster": {"type": "str", "default": "netfence"},
@@ -185,7 +192,8 @@ def main() -> None:
         plan = build_plan(params["namespaces"], params["kubernetes_version"],
                           pod_subnet=params["pod_subnet"] or None, service_subnet=params["service_subnet"] or None,
                           api_server_endpoint=params["api_server_endpoint"] or None,
-                          variable_names=params["variable_names"], probes=params["probes"] or None)
+                          variable_names=params["variable_names"], probes=params["probes"] or None,
+                          external_namespaces=params["external_namespaces"] or None)
     except InventoryError as exc:
         _fail(module, exc.problems)
     except NetfenceError as exc:

@@ -213,6 +213,35 @@ def test_misspelled_source_namespace_is_a_warning(lab, problems):
                         "is not in the inventory")
 
 
+def test_a_namespace_declared_external_may_be_referred_to_without_a_warning(lab):
+    lab[0]["allow_from_namespaces"][0]["namespaces"] = ["observability"]
+    lab[1]["allow_from_pods"][0]["namespace"] = "edge"
+    probes = [{"name": "from-edge", "from": {"namespace": "edge", "labels": {"app": "x"}}, "to": {"service": "prod/my-api"},
+               "port": 80, "expect": {"after": "blocked"}}]
+    before = [str(p) for p in build_plan(lab, "v1.35.8", probes=probes).warnings]
+    assert sum("is not in the inventory" in w for w in before) == 3, before
+    assert any("'observability' is not in the inventory; check the spelling, or list it in "
+               "netfence_external_namespaces" in w for w in before)
+    plan = build_plan(lab, "v1.35.8", probes=probes, external_namespaces=["observability", "edge"])
+    assert not any("is not in the inventory" in str(w) for w in plan.warnings), plan.warnings
+    assert plan.inputs.snapshot()["netfence_external_namespaces"] == ["observability", "edge"]
+    # only the declared one is quiet: a typo next to it still warns
+    plan = build_plan(lab, "v1.35.8", probes=probes, external_namespaces=["observability"])
+    assert sum("'edge' is not in the inventory" in str(w) for w in plan.warnings) == 2
+
+
+@pytest.mark.parametrize("external, message", [
+    (["dev"], "netfence_external_namespaces[0]: namespace 'dev' is also in netfence_namespaces, which netfence manages"),
+    (["edge", "edge"], "netfence_external_namespaces[1]: namespace 'edge' is listed twice"),
+    (["Edge"], "netfence_external_namespaces[0]: "),
+    ("edge", "netfence_external_namespaces: must be a list"),
+])
+def test_external_namespaces_are_checked(lab, external, message):
+    with pytest.raises(InventoryError) as caught:
+        build_plan(lab, "v1.35.8", external_namespaces=external)
+    _has([str(p) for p in caught.value.problems], message)
+
+
 def test_all_problems_of_all_layers_are_reported_together(lab):
     lab[1]["profiles"].remove("allow-dns-egress")
     lab[0]["allow_from_namespaces"][0]["ports"][0]["port"] = 80
