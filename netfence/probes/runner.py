@@ -196,11 +196,14 @@ def _target_hosts(specs: Sequence[ProbeSpec], targets: _TargetCache) -> list[tup
 
 def run_probes(specs: Sequence[ProbeSpec], transport: Transport, settings: Settings, pods: Mapping[str, str | None],
                pod_errors: Mapping[str, str] | None = None, clock: Callable[[], float] = time.monotonic,
-               guard: Callable[[list[tuple[str, str]]], None] | None = None) -> list[dict[str, Any]]:
+               guard: Callable[[list[tuple[str, str]]], None] | None = None,
+               progress: Callable[[], None] | None = None) -> list[dict[str, Any]]:
     """Run every probe concurrently; ``pods`` maps a source key to its probe pod (None: unavailable).
 
     ``guard`` sees every ``(kind, host)`` target before the first probe and may raise to stop the
     round (``netfence.probes.routes.require_local``: nothing is sent to an address that is not ours).
+    ``progress`` is called once per finished probe, from the worker threads
+    (:class:`netfence.progress.Progress.step`).
     """
     if not specs:
         return []
@@ -213,6 +216,9 @@ def run_probes(specs: Sequence[ProbeSpec], transport: Transport, settings: Setti
             pool.submit(run_one, spec, transport, settings, pods.get(spec.source.key), errors.get(spec.source.key), targets, clock)
             for spec in specs
         ]
+        if progress is not None:
+            for future in futures:
+                future.add_done_callback(lambda _: progress())
         records = [f.result() for f in futures]
     return sorted(rejects_in_round(records), key=lambda r: r["name"])
 
@@ -231,16 +237,18 @@ class PodWatcher(Protocol):
 
 def wait_for_pods(watcher: PodWatcher, pods: Mapping[str, tuple[str, str]], timeout: float,
                   clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                  interval: float = 1.0) -> dict[str, str]:
+                  interval: float = 1.0, progress: Callable[[int], None] | None = None) -> dict[str, str]:
     """Wait until every probe pod runs; return ``{source key: why not}`` for those that never did.
 
     Probe pods are never Ready by design, so the wait is for phase ``Running``. A pod whose
     image cannot be pulled fails at once with that reason instead of using up the timeout.
+    ``progress`` is told how many more pods were settled (running or failed) after each pass.
     """
     pending = dict(pods)
     failed: dict[str, str] = {}
     deadline = clock() + timeout
     while pending:
+        before = len(pending)
         for key, (namespace, name) in list(pending.items()):
             try:
                 phase, reason = watcher.pod_state(namespace, name)
@@ -251,6 +259,8 @@ def wait_for_pods(watcher: PodWatcher, pods: Mapping[str, tuple[str, str]], time
             elif reason in FATAL_WAITING_REASONS or phase in ("Failed", "Succeeded", "Missing"):
                 failed[key] = f"probe pod {namespace}/{name} is {phase}" + (f" ({reason})" if reason else "")
                 del pending[key]
+        if progress is not None and len(pending) < before:
+            progress(before - len(pending))
         if not pending:
             break
         if clock() >= deadline:

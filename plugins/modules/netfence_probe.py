@@ -48,6 +48,11 @@ options:
   concurrency: {type: int, default: 50, description: Probes in flight at once.}
   request_timeout: {type: float, default: 10.0, description: Timeout of each API request.}
   pod_wait_timeout: {type: float, default: 120.0, description: How long probe pods may take to run.}
+  progress_file:
+    type: path
+    description:
+      - (run) Append progress lines (done/total, elapsed) to this file while the round runs. The
+        netfence_probe action plugin sets it and relays the lines to the terminal; leave it unset.
 author: netfence maintainers
 """
 
@@ -143,7 +148,14 @@ def _run(module, params):
     transport = KubernetesTransport(params.get("kubeconfig"), params.get("context"), params["request_timeout"])
     pods = {s.key: (s.namespace, s.pod_name(run_id, params["phase"])) for s in plan.sources(specs)}
     started = records.utc_now()
-    failed = runner.wait_for_pods(transport, pods, params["pod_wait_timeout"])
+    waiting = probing = None
+    if params.get("progress_file"):
+        from netfence.progress import Progress, file_writer
+
+        emit = file_writer(params["progress_file"])
+        waiting = Progress(f"probe round {params['phase']!r}: probe pods running", len(pods), emit, unit="pods").step
+        probing = Progress(f"probe round {params['phase']!r}", len(specs), emit).step
+    failed = runner.wait_for_pods(transport, pods, params["pod_wait_timeout"], progress=waiting)
     settings = runner.Settings(
         phase=params["phase"], run_id=run_id, cluster=params["cluster"], context=params.get("context"),
         timeout=params["timeout"], retries=params["retries"], concurrency=params["concurrency"],
@@ -155,7 +167,7 @@ def _run(module, params):
 
         def guard(hosts):
             require_local(hosts, params["local_devices"])
-    recs = runner.run_probes(specs, transport, settings, usable, failed, guard=guard)
+    recs = runner.run_probes(specs, transport, settings, usable, failed, guard=guard, progress=probing)
     doc = records.phase_document(
         run_id=run_id, phase=params["phase"], cluster=params["cluster"], context=params.get("context"),
         started_at=started, finished_at=records.utc_now(), pods=len(pods), records=recs, notes=params["notes"],
@@ -197,6 +209,7 @@ def main():
             "concurrency": {"type": "int", "default": 50},
             "request_timeout": {"type": "float", "default": 10.0},
             "pod_wait_timeout": {"type": "float", "default": 120.0},
+            "progress_file": {"type": "path"},
         },
         supports_check_mode=True,
     )

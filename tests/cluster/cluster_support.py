@@ -115,6 +115,7 @@ class Playbook:
             [str(Path(sys.executable).parent / "ansible-playbook"), "-i", str(self.inventory / "hosts.yml"), str(REPO / "playbooks" / playbook),
              "-e", f"@{extra_file}", *args],
             cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout)
+        self.stdout = proc.stdout  # with what was displayed live (progress lines) ahead of the json
         try:
             out = json.loads(proc.stdout[proc.stdout.index("{"):])
         except ValueError:

@@ -58,6 +58,11 @@ def test_probe_round_uses_one_pod_per_identity_writes_evidence_and_removes_pods(
     doc = json.loads((run_dir / "probes" / "before.json").read_text())
     jsonschema.validate(doc, PHASE_SCHEMA)
     assert doc["pods"] == 2 and doc["summary"]["total"] == 4
+    # the action plugin relayed the module's progress while it ran: the last line of each wait
+    shown = playbook.stdout[:playbook.stdout.index("{")]
+    assert "probe round 'before': probe pods running: 2/2 pods (100%)" in shown
+    assert "probe round 'before': 4/4 probes (100%)" in shown
+    assert not list(playbook.tmp_path.glob("netfence-progress-*"))  # the relay's file is gone (TMPDIR is tmp_path)
     assert "predicted dev/my-api -> prod/my-api TCP/3000" in {r["name"] for r in doc["records"]}
     assert {r["outcome"] for r in doc["records"]} == {"error"}
     assert any("exec" in r["detail"] for r in doc["records"])

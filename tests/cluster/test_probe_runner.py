@@ -133,3 +133,19 @@ def test_wait_for_pods_fails_fast_on_image_pull_and_bounds_the_wait():
                            clock=lambda: float(clock()), sleep=lambda s: None)
     assert set(failed) == {"ka", "kc"}
     assert "ImagePullBackOff" in failed["ka"] and "not running after 5s" in failed["kc"]
+
+
+def test_progress_is_told_of_every_finished_probe_and_every_settled_pod():
+    many = [dict(PROBES[0], name=f"p{i}", port=3000 + i) for i in range(30)]
+    s = plan.from_inventory(many, NAMESPACES)
+    transport = FakeTransport(lambda *a: CONNECTED, {"dev": "10.0.0.7"})
+    finished = []
+    records = run_probes(s, transport, settings(concurrency=8), pods_for(s), progress=lambda: finished.append(1))
+    assert len(finished) == len(records) == 30
+    # pods: two settle in the first pass (one running, one failing), the third never does
+    clock = iter(range(0, 1000)).__next__
+    states = {"a": ("Pending", "ImagePullBackOff"), "b": ("Running", None), "c": ("Pending", "ContainerCreating")}
+    settled = []
+    wait_for_pods(FakeTransport(lambda *a: CONNECTED, states=states), {"ka": ("dev", "a"), "kb": ("dev", "b"), "kc": ("dev", "c")},
+                  timeout=3, clock=lambda: float(clock()), sleep=lambda s: None, progress=settled.append)
+    assert settled == [2]
