@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from cluster_support import failure_messages
+from cluster_support import failure_messages, task_results
 from netfence.evidence import runs as evidence
 
 pytestmark = pytest.mark.playbook
@@ -39,6 +39,10 @@ def test_blast_radius_then_report_and_seal(api, playbook, run_dir):
     assert created["body"]["metadata"]["annotations"]["app.kubernetes.io/managed-by"] == "netfence"
     assert [c["name"] for c in api.writes("DELETE", "pods")] == [created["body"]["metadata"]["name"]]
     assert api.names("pods") == []
+    # the terminal gets counts, not the files: nothing reached (the double has no exec), no prediction here
+    [shown] = task_results(out, "Show what the rogue pod still reaches")
+    assert shown["msg"][0] == "rogue pods (labels {}) in 1 namespace reached 0 of 5 targets"
+    assert shown["msg"][1].startswith("predicted: no predicted/blast-radius.json")
     doc = json.loads((run_dir / "blast-radius.json").read_text())
     assert sorted(r["name"] for r in doc["records"]) == [
         "blast from dev to cluster-dns:53/UDP", "blast from dev to dev/my-api:80", "blast from dev to internet 1.1.1.1:443",
