@@ -191,6 +191,17 @@ def _letters(entry: Mapping[str, Any], count: int, field: str) -> None:
         raise _Bad(f"{field}.workloads", f"must be {count} letters Y or N, one per entry of 'targets'")
 
 
+
+def _blast_target(value: Any, field: str) -> Mapping[str, Any]:
+    """A workload target of the blast radius: schema 2's ``targets[]``, or schema 1's per-namespace
+    ``workloads[]`` (which add ``allowed``)."""
+    wl = _mapping(value, field)
+    _text(wl, "target", field)
+    _port(wl, "port", field)
+    _port(wl, "service_port", field, required=False)
+    _text(wl, "protocol", field, required=False)
+    return wl
+
 def _predicted_blast(data: Any) -> None:
     if not isinstance(data, Mapping) or "namespaces" not in data:
         rows = data.get("rows") if isinstance(data, Mapping) else data
@@ -208,12 +219,7 @@ def _predicted_blast(data: Any) -> None:
     targets = data.get("targets")
     if targets is not None:
         for j, wl in enumerate(_list(targets, "targets")):
-            wfield = f"targets[{j}]"
-            wl = _mapping(wl, wfield)
-            _text(wl, "target", wfield)
-            _port(wl, "port", wfield)
-            _port(wl, "service_port", wfield, required=False)
-            _text(wl, "protocol", wfield, required=False)
+            _blast_target(wl, f"targets[{j}]")
     for i, entry in enumerate(_list(data["namespaces"], "namespaces")):
         field = f"namespaces[{i}]"
         entry = _mapping(entry, field)
@@ -222,12 +228,7 @@ def _predicted_blast(data: Any) -> None:
             _letters(entry, len(targets), field)
         for j, wl in enumerate(_list(entry.get("workloads") or [], f"{field}.workloads") if targets is None else []):
             wfield = f"{field}.workloads[{j}]"
-            wl = _mapping(wl, wfield)
-            _text(wl, "target", wfield)
-            _port(wl, "port", wfield)
-            _port(wl, "service_port", wfield, required=False)
-            _text(wl, "protocol", wfield, required=False)
-            _boolean(wl, "allowed", wfield)
+            _boolean(_blast_target(wl, wfield), "allowed", wfield)
         for key in ("api_server", "internet"):
             if entry.get(key) is not None:
                 part = _mapping(entry[key], f"{field}.{key}")
