@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 INVENTORY ?= inventories/lab
+# where make plan records the run folder it then prints last
+LAST_PLAN ?= $(CURDIR)/.cache/last-plan
 PLAYBOOKS := $(sort $(wildcard playbooks/*.yml))
 
 .PHONY: help setup lab plan teardown test unit lint syntax molecule kind local cluster-up cluster-down workflows bench clean
@@ -18,8 +20,10 @@ setup: ## create .venv with the pinned toolchain (fast no-op when up to date)
 lab: setup ## the main job: kind + Calico lab, policies, before/after evidence, report
 	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/site.yml $(ARGS)
 
-plan: setup ## offline: validate, render, predict; prints the run folder
-	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/plan.yml $(ARGS)
+plan: setup ## offline: validate, render, predict; prints the run folder last
+	@mkdir -p $(dir $(LAST_PLAN)) && rm -f $(LAST_PLAN)
+	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/plan.yml -e netfence_last_run_file=$(LAST_PLAN) $(ARGS)
+	@if [ -s $(LAST_PLAN) ]; then cat $(LAST_PLAN); else echo "make plan: no run folder written (check mode or --tags validate)"; fi
 
 teardown: setup ## delete what netfence created, and only that
 	$(BIN)/ansible-playbook -i $(INVENTORY) playbooks/teardown.yml $(ARGS)

@@ -62,7 +62,18 @@ step() { echo "setup: [$1/3] $2 ($((SECONDS - T0))s so far)"; }
 count=$(grep -cE '^[A-Za-z0-9]' "$PINS")
 names=$(grep -oE '^[A-Za-z0-9][A-Za-z0-9._-]*==[^ ;\]+' "$PINS" | grep -iE '^(ansible|ansible-core|ansible-lint|kubernetes|molecule|jinja2|jsonschema|kubernetes-validate|pytest|hypothesis)==' | tr '\n' ' ' || true)
 step 1 "installing $count pinned packages from $PINS (${names% }); a cold cache takes a few minutes"
+# pip --quiet says nothing until it ends: a line every 30 s that it is still going, and how far
+ticker() {
+  while sleep 30; do
+    installed=$(find "$VENV"/lib/python*/site-packages -maxdepth 1 -name '*.dist-info' 2>/dev/null | wc -l)
+    echo "setup: [1/3] still installing: $((SECONDS - T0))s so far, $installed packages in $VENV"
+  done
+}
+ticker &
+TICKER=$!
+trap 'kill "$TICKER" 2>/dev/null || true' EXIT
 pip_quiet -r "$PINS"
+kill "$TICKER" 2>/dev/null || true
 step 2 "installing netfence itself (editable)"
 # compat mode: a plain path entry in a .pth file. The default editable finder is an import hook
 # that costs every netfence start ~15 ms (pathlib and friends), more than a small prediction.

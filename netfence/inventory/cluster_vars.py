@@ -32,7 +32,7 @@ INVENTORY_VARIABLES = (
 # Given on the command line (-e) or passed between stages, never in group_vars; known, so not warned about.
 RUN_VARIABLES = (
     "netfence_run_dir", "netfence_gather_facts", "netfence_project_dir", "netfence_planned_manifests",
-    "netfence_rollback_run_dir",
+    "netfence_rollback_run_dir", "netfence_last_run_file",
 )
 KNOWN = frozenset(INVENTORY_VARIABLES + RUN_VARIABLES)
 PREFIX = "netfence_"

@@ -247,6 +247,23 @@ def test_netfence_plan_and_make_plan_write_the_same_run_folder(ansible_env: dict
     assert ours["run.json"]["planned_from"]["netfence_namespaces"] == copy.deepcopy(_lab_inputs()["namespaces"])
 
 
+def test_make_plan_prints_the_run_folder_as_its_last_line(ansible_env: dict[str, str], tmp_path: Path) -> None:
+    venv = Path(sys.executable).parent.parent
+    make = ["make", "-s", "-o", "setup", "plan", f"VENV={venv}", f"INVENTORY={LAB}", f"LAST_PLAN={tmp_path / 'last'}"]
+    evidence = f"ARGS=-e netfence_evidence_dir={tmp_path / 'evidence'}"
+    done = subprocess.run(make + [evidence], cwd=REPO, env=ansible_env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [run] = list((tmp_path / "evidence").glob("*/*"))
+    assert done.stdout.rstrip().splitlines()[-1] == str(run.resolve())
+    assert (run / "predicted" / "model.json").is_file()
+    # check mode writes nothing, and the path of the run before is not printed as if it were new
+    done = subprocess.run(make + [evidence + " --check"], cwd=REPO, env=ansible_env, capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.rstrip().splitlines()[-1] == "make plan: no run folder written (check mode or --tags validate)"
+    assert len(list((tmp_path / "evidence").glob("*/*"))) == 1
+
+
 def test_dns_egress_is_judged_on_egress_and_an_ipblock_without_the_pod_subnet_is_a_warning() -> None:
     app = {"name": "app", "profiles": ["default-deny-egress", "allow-dns-egress"], "dns": {"namespace": "dns", "pod_labels": {"app": "coredns"}}}
     dns = {"name": "dns", "profiles": ["default-deny-ingress"],
