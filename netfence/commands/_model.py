@@ -19,13 +19,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"({MODEL_FILE}: the inventory's pods as deployed, the rendered policies, the cluster DNS)")
 
 
+def _run_hint(path: Path) -> str:
+    """What to say instead when ``--model`` names a run folder or a file in one (a rendered
+    manifest, say): neither is a model, but ``--run`` reads the world the plan predicted there.
+    Empty when ``path`` is not in a run folder."""
+    run = next((p for p in (path, *path.parents) if (p / MODEL_FILE).is_file()), None)
+    if run is None:
+        return ""
+    what = "a run folder" if run == path else f"a file of the run folder {run}"
+    return (f"{path} is {what}, not a model (namespaces, pods and policies in one document) "
+            f"(fix: --run {run} reads the world that plan predicted, its {MODEL_FILE})")
+
+
 def engine(args: argparse.Namespace) -> Engine:
     """The engine over ``--model``, or over the predicted world of ``--run`` (checked against the
     run's SHA256SUMS first; an open run is fine, a tampered one is refused)."""
     from netfence.policy.model import World, load_world
 
     if args.model is not None:
-        return Engine(load_world(args.model))
+        try:
+            return Engine(load_world(args.model))
+        except NetfenceError as exc:
+            raise NetfenceError(_run_hint(Path(args.model)) or str(exc)) from None
     from netfence import loading
     from netfence.evidence import runs
 

@@ -50,3 +50,25 @@ def test_every_help_example_runs_as_written(example: str, workdir: tuple[Path, s
     done = subprocess.run(command, shell=True, cwd=work, capture_output=True, text=True, check=False, timeout=300)
     assert done.returncode == 0, (example, done.stderr)
     assert "error" not in done.stderr.lower(), done.stderr
+
+
+@pytest.mark.parametrize("part", ["", "/manifests/dev.yaml"])
+def test_a_run_folder_given_as_a_model_points_at_run(part: str, workdir: tuple[Path, str]) -> None:
+    work, run = workdir
+    done = subprocess.run([sys.executable, "-m", "netfence", "reachability", "--model", run + part, "--format", "counts"],
+                          cwd=work, capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "not a model" in done.stderr and f"(fix: --run {run} reads the world that plan predicted" in done.stderr
+
+
+def test_a_changed_predicted_world_is_not_read(workdir: tuple[Path, str], tmp_path: Path) -> None:
+    import shutil
+
+    work, run = workdir
+    copy = tmp_path / "run"
+    shutil.copytree(work / run, copy)
+    model = copy / "predicted" / "model.json"
+    model.write_text(model.read_text().replace('"policies"', '"policies" ', 1))
+    done = subprocess.run([sys.executable, "-m", "netfence", "explain", "--run", str(copy), "--probe", "TCP/3000"],
+                          capture_output=True, text=True, check=False, timeout=300)
+    assert done.returncode == 2 and "does not match its SHA256SUMS" in done.stderr and "predicted/model.json" in done.stderr
