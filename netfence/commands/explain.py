@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import ipaddress
+import json
 import sys
 from typing import Sequence
 
@@ -44,6 +45,7 @@ examples (on the lab inventory; RUN is the folder `netfence plan` prints last):
   netfence explain --run RUN --from dev/netfence-rogue --to 1.1.1.1 --probe TCP/443
   netfence explain --run RUN --probe TCP/3000 --to prod
   netfence explain --run RUN --probe TCP/3000 --only denied --from dev
+  netfence explain --run RUN --probe TCP/3000 --to prod --format json
 
 exit status: 0 when the verdicts were printed (allowed or not), 2 on invalid input.
 """
@@ -58,7 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     parser.add_argument("--to", dest="dst", metavar="NS/POD|IP|NS",
                         help="destination pod, external IP or namespace (default: every pod listening on the port)")
     parser.add_argument("--probe", required=True, metavar="PROTO/PORT", help="protocol and destination port, e.g. TCP/80")
-    parser.add_argument("--only", choices=("allowed", "denied"), help="in a walkthrough, print only these pairs")
+    parser.add_argument("--only", choices=("allowed", "denied"), help="print only these pairs")
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text (default) or json: one object per pair with both halves' policies and rules")
     parser.set_defaults(func=run)
 
 
@@ -118,7 +122,11 @@ def run(args: argparse.Namespace) -> int:
     sources = endpoints(engine, args.src)
     targets = endpoints(engine, args.dst, (proto, port))
     verdicts = [engine.verdict(s, d, port, proto) for s in sources for d in targets]
-    if _names_one(args.src) and _names_one(args.dst) and args.only is None:
+    if args.format == "json":
+        shown = [v.document() for v in verdicts if args.only is None or v.allowed == (args.only == "allowed")]
+        json.dump(shown, sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    elif _names_one(args.src) and _names_one(args.dst) and args.only is None:
         sys.stdout.write(verdicts[0].explain())
     else:
         sys.stdout.write(walkthrough(verdicts, f"{proto}/{port}", args.only))

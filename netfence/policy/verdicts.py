@@ -42,6 +42,12 @@ class Decision(NamedTuple):
     def allowed(self) -> bool:
         return not self.isolating or bool(self.allowing)
 
+    def document(self) -> dict[str, object]:
+        """``{subject, allowed, isolating: [policy], allowing: [{policy, direction, rule, peer, port}]}``."""
+        return {"subject": self.subject, "allowed": self.allowed, "isolating": list(self.isolating),
+                "allowing": [{"policy": r.policy, "direction": r.direction, "rule": r.index, "peer": r.peer, "port": r.port}
+                             for r in self.allowing]}
+
 
 class Verdict(NamedTuple):
     src: str
@@ -60,6 +66,10 @@ class Verdict(NamedTuple):
 
     def explain(self) -> str:
         return explain_verdict(self)
+
+    def document(self) -> dict[str, object]:
+        """The verdict and both halves as plain data (``netfence explain --format json``)."""
+        return {**self.row(), "egress": self.egress.document(), "ingress": self.ingress.document()}
 
 
 def explain_decision(decision: Decision) -> list[str]:

@@ -108,6 +108,18 @@ def test_explain_walkthrough_filters_by_namespace_and_verdict(model: Path, capsy
     assert code == 2 and "neither a pod" in err and "namespaces: x, y" in err
 
 
+def test_explain_json_names_the_deciding_rules_for_a_machine(model: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "explain", "--model", str(model), "--probe", "TCP/80", "--format", "json")
+    docs = {(d["from"], d["to"]): d for d in json.loads(out)}
+    assert code == 0 and set(docs) == {("x/a", "x/a"), ("y/b", "x/a")}
+    allowed, denied = docs[("y/b", "x/a")], docs[("x/a", "x/a")]
+    assert allowed["allowed"] is True and allowed["egress"] == {"subject": "y/b", "allowed": True, "isolating": [], "allowing": []}
+    assert [(r["policy"], r["direction"], r["rule"]) for r in allowed["ingress"]["allowing"]] == [("x/from-team-t", "ingress", 0)]
+    assert denied["allowed"] is False and denied["ingress"]["isolating"] == ["x/from-team-t"] and denied["ingress"]["allowing"] == []
+    code, out, _ = run(capsys, "explain", "--model", str(model), "--probe", "TCP/80", "--format", "json", "--only", "denied")
+    assert [(d["from"], d["to"]) for d in json.loads(out)] == [("x/a", "x/a")]
+
+
 def test_help_documents_the_model(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["reachability", "--help"])
